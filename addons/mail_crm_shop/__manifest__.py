@@ -1,0 +1,23 @@
+{
+    "name": "Shop Team Inbox",
+    "summary": "Shared mailboxes synced over IMAP into cases a team works together",
+    "version": "19.0.1.0.0",
+    "category": "Shop Back Office",
+    "website": "https://github.com/shop-backoffice/shop-backoffice",
+    "author": "Shop Back Office contributors",
+    "maintainers": ["shop-backoffice"],
+    "license": "LGPL-3",
+    "application": True,
+    "depends": ["mail", "calendar", "crm", "sale", "account", "stock"],
+    "external_dependencies": {"python": ["imapclient"]},
+    "data": [
+        "security/mail_crm_shop_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_sequence_data.xml",
+        "views/mail_crm_shop_menus.xml",
+        "views/crm_shop_case_views.xml",
+        "views/crm_shop_queue_views.xml",
+        "views/crm_shop_mailbox_views.xml",
+    ],
+    "demo": ["demo/mail_crm_shop_demo.xml"],
+}

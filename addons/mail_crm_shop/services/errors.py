@@ -1,0 +1,17 @@
+"""Error kinds shared by every adapter and service of the shop back office.
+
+Adapters turn library errors into one of these at their boundary; the Odoo glue decides
+from the kind whether a record is retried later or handed to a person.
+"""
+
+
+class BackendError(Exception):
+    """Base of every error an adapter or service raises on purpose."""
+
+
+class TransientError(BackendError):
+    """Worth retrying later: timeouts, 429/5xx, a dropped connection."""
+
+
+class PermanentError(BackendError):
+    """Retrying will not help: bad data, a schema violation, a refused reference."""

@@ -1,0 +1,20 @@
+{
+    "name": "Shipping Exchange",
+    "summary": "Delivery orders to carriers and fulfilment providers, confirmations back",
+    "version": "19.0.1.0.0",
+    "category": "Shop Back Office",
+    "website": "https://github.com/shop-backoffice/shop-backoffice",
+    "author": "Shop Back Office contributors",
+    "maintainers": ["shop-backoffice"],
+    "license": "LGPL-3",
+    "depends": ["mail_crm_shop", "stock_delivery"],
+    "external_dependencies": {"python": ["xmlschema", "reportlab", "paramiko"]},
+    "data": [
+        "security/shipping_exchange_security.xml",
+        "security/ir.model.access.csv",
+        "views/shipping_exchange_menus.xml",
+        "views/shipping_exchange_profile_views.xml",
+        "views/shipping_exchange_record_views.xml",
+    ],
+    "demo": ["demo/shipping_exchange_demo.xml"],
+}

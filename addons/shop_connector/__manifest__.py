@@ -1,0 +1,21 @@
+{
+    "name": "Shop Connector",
+    "summary": "Orders and customers from web shops and marketplaces, run automatically",
+    "version": "19.0.1.0.0",
+    "category": "Shop Back Office",
+    "website": "https://github.com/shop-backoffice/shop-backoffice",
+    "author": "Shop Back Office contributors",
+    "maintainers": ["shop-backoffice"],
+    "license": "LGPL-3",
+    "depends": ["mail_crm_shop", "sale_management", "stock_delivery", "account"],
+    "external_dependencies": {"python": ["paypalrestsdk"]},
+    "data": [
+        "security/shop_connector_security.xml",
+        "security/ir.model.access.csv",
+        "views/shop_connector_menus.xml",
+        "views/shop_backend_views.xml",
+        "views/shop_order_import_views.xml",
+        "views/sale_order_views.xml",
+    ],
+    "demo": ["demo/shop_connector_demo.xml"],
+}

@@ -1,0 +1,1 @@
+"""Fixture: a real http server on 127.0.0.1 (filled in by its owner)."""
