@@ -16,6 +16,9 @@ ADDONS_DIR = ROOT / "addons"
 ADDONS = ("mail_crm_shop", "shop_connector", "shipping_exchange", "review_request")
 DATA_DIR = ROOT / "tests" / "data"
 
+if str(ROOT) not in sys.path:  # benchmarks/ helpers are tested too
+    sys.path.insert(0, str(ROOT))
+
 
 def _mount(name: str, path: Path) -> types.ModuleType:
     module = sys.modules.get(name)
