@@ -407,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="start Odoo 19 with the four addons and demo data")
     run.add_argument("--database", default=RUN_DB)
     run.add_argument("--port", type=int, default=int(os.environ.get("SHOP_HTTP_PORT", 8069)))
+    run.add_argument("--interface", default=os.environ.get("SHOP_HTTP_INTERFACE", "127.0.0.1"))
     run.set_defaults(func=cmd_run)
     test = sub.add_parser("test", help="lint, pure, integration and Odoo test suites")
     test.add_argument("--no-odoo", action="store_true", help="skip the Odoo suite")

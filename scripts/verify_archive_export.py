@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Check a GoBD mail archive export (the auditor's command; Python 3.10+, standard library only).
+
+    python3 verify_archive_export.py export.zip
+
+Recomputes the SHA-256 of every message file and the hash chain described in the export's
+``manifest.json`` (algorithm ``gobd-chain-v1``), checks that the sequence has no gaps and
+that the ZIP holds exactly the listed messages. Prints ``OK ...`` and exits with 0, or
+prints ``BROKEN ...`` naming the first broken entry and exits with 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+import zipfile
+
+SUPPORTED_VERSIONS = ("gobd-chain-v1",)
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+
+
+class Broken(Exception):
+    """The export does not verify; the message says where and why."""
+
+
+def chain_hash(version: str, prev: str, sha: str, archived_at: str, sequence: int) -> str:
+    text = "|".join((version, prev, sha, archived_at, str(sequence)))
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def verify(path: str) -> str:
+    """Return a one-line OK summary or raise :class:`Broken`."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise Broken(f"cannot read {path}: {exc}") from exc
+    with archive:
+        manifest = _manifest(archive)
+        version = manifest["algorithm"]["version"]
+        if version not in SUPPORTED_VERSIONS:
+            raise Broken(f"unknown chain algorithm {version!r}")
+        entries = manifest["entries"]
+        if manifest.get("entry_count") != len(entries):
+            raise Broken("manifest entry_count does not match its entries")
+        previous = manifest["prev_chain_hash"]
+        if not _HEX64.fullmatch(str(previous)):
+            raise Broken("manifest prev_chain_hash is not a SHA-256 hex digest")
+        expected_sequence = None
+        for entry in entries:
+            _check_entry(archive, version, entry, previous, expected_sequence)
+            previous = entry["chain_hash"]
+            expected_sequence = entry["sequence"] + 1
+        if manifest.get("last_chain_hash") != previous:
+            raise Broken("manifest last_chain_hash does not match the last entry")
+        listed = {entry["file"] for entry in entries}
+        extra = sorted(n for n in archive.namelist() if n.startswith("eml/") and n not in listed)
+        if extra:
+            raise Broken(f"message file not in the manifest: {extra[0]}")
+    return f"OK {len(entries)} entries verified, last chain hash {previous}"
+
+
+def _manifest(archive: zipfile.ZipFile) -> dict:
+    try:
+        manifest = json.loads(archive.read("manifest.json").decode("utf-8"))
+        manifest["algorithm"]["version"]
+        manifest["entries"]
+        manifest["prev_chain_hash"]
+    except (KeyError, TypeError, ValueError, zipfile.BadZipFile) as exc:
+        raise Broken(f"manifest.json missing or unreadable: {exc}") from exc
+    return manifest
+
+
+def _check_entry(archive, version, entry, previous, expected_sequence) -> None:
+    try:
+        sequence = entry["sequence"]
+        sha, stored, name, archived_at = (
+            entry["sha256"],
+            entry["chain_hash"],
+            entry["file"],
+            entry["archived_at"],
+        )
+    except (KeyError, TypeError) as exc:
+        raise Broken(f"malformed manifest entry {entry!r}") from exc
+    where = f"entry {sequence} ({name})"
+    if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
+        raise Broken(f"{where}: sequence is not a positive integer")
+    if expected_sequence is not None and sequence != expected_sequence:
+        kind = "gap in sequence" if sequence > expected_sequence else "sequence out of order"
+        raise Broken(f"{where}: {kind}, expected {expected_sequence}")
+    if not _TIMESTAMP.fullmatch(str(archived_at)):
+        raise Broken(f"{where}: archived_at is not YYYY-MM-DDTHH:MM:SS.ffffffZ")
+    try:
+        data = archive.read(name)
+    except (KeyError, zipfile.BadZipFile) as exc:
+        raise Broken(f"{where}: message file missing or damaged ({exc})") from exc
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise Broken(f"{where}: content changed, SHA-256 of the file does not match")
+    if chain_hash(version, previous, sha, archived_at, sequence) != stored:
+        raise Broken(f"{where}: chain hash mismatch")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: verify_archive_export.py <export.zip>", file=sys.stderr)
+        return 2
+    try:
+        print(verify(args[0]))
+    except Broken as exc:
+        print(f"BROKEN {exc}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
