@@ -172,6 +172,44 @@ def odoo_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "odoo", "--addons-path", odoo_addons_path(), *db_options(), *args]
 
 
+def _db_settings() -> dict[str, str]:
+    options = db_options()
+    return dict(zip(options[0::2], options[1::2], strict=False))
+
+
+def drop_database(dbname: str) -> None:
+    """Drop a database and its filestore with Odoo's own database manager."""
+    opts = _db_settings()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            "db",
+            "--db_host",
+            opts["--db_host"],
+            "--db_port",
+            opts["--db_port"],
+            "-r",
+            opts["--db_user"],
+            "drop",
+            dbname,
+        ],
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd="/",
+    )
+
+
+def write_odoo_config(path: Path) -> Path:
+    """An Odoo configuration file with our addons path and database settings."""
+    lines = ["[options]", f"addons_path = {odoo_addons_path()}"]
+    lines += [f"{key.lstrip('-')} = {value}" for key, value in _db_settings().items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 # ---------------------------------------------------------------- run
 def _installed_addons(dbname: str, options: list[str]) -> set[str]:
     import psycopg2
@@ -331,12 +369,7 @@ def run_odoo_suite(suite: Suite, keep_db: bool) -> None:
             result = tuple(map(int, match.groups()))
     rc = proc.wait()
     if not keep_db:
-        subprocess.run(
-            odoo_command("db", "drop", dbname),
-            check=False,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        drop_database(dbname)
     failed, errors, total = result or (0, 0, 0)
     suite.passed = total - failed - errors
     suite.failed = failed + errors
