@@ -8,7 +8,7 @@
     "maintainers": ["shop-backoffice"],
     "license": "LGPL-3",
     "depends": ["mail_crm_shop", "sale_management", "stock_delivery", "account"],
-    "external_dependencies": {"python": ["paypalrestsdk"]},
+    "external_dependencies": {"python": ["requests", "xmlschema", "lxml"]},
     "data": [
         "security/shop_connector_security.xml",
         "security/ir.model.access.csv",
