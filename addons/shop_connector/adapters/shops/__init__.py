@@ -1,0 +1,1 @@
+"""Order adapters, one module per shop platform, sharing :mod:`.http` and :mod:`.base`."""

@@ -1,0 +1,328 @@
+"""Generic order import: our own JSON format and CSV files with a column mapping.
+
+JSON: the normalized :class:`~.orders.ShopOrder` as JSON (money as decimal strings,
+timestamps ISO 8601), documented in ``tests/data/shops/generic/order.schema.json``. A
+file holds one order object, a list of them, or ``{"orders": [...]}``.
+
+CSV: one row per order line; rows with the same order id form one order (they need not
+be adjacent). A :class:`CsvMapping` names the column of each field. UTF-8 (with or
+without BOM) and Windows-1252 files are read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from ...mail_crm_shop.services.errors import PermanentError
+from .orders import (
+    ShopAddress,
+    ShopFee,
+    ShopOrder,
+    ShopOrderLine,
+    format_datetime,
+    make_address,
+    make_customer,
+    parse_datetime,
+    to_decimal,
+)
+
+ADDRESS_FIELDS = ("name", "company", "street", "street2", "zip", "city", "country_code", "state")
+ORDER_REQUIRED = ("external_id", "created_at", "status", "currency", "total")
+CSV_REQUIRED = ("external_id", "total", "line_sku", "line_quantity", "line_unit_price")
+
+
+# ---------------------------------------------------------------------- JSON
+
+
+def order_to_json(order: ShopOrder) -> dict[str, Any]:
+    """``order`` in our JSON format (without ``raw``)."""
+
+    def address(a: ShopAddress) -> dict[str, str]:
+        return {k: getattr(a, k) for k in ADDRESS_FIELDS}
+
+    return {
+        "external_id": order.external_id,
+        "number": order.number,
+        "created_at": format_datetime(order.created_at),
+        "updated_at": format_datetime(order.updated_at),
+        "status": order.status,
+        "payment_method": order.payment_method,
+        "is_paid": order.is_paid,
+        "currency": order.currency,
+        "total": str(order.total),
+        "shipping_total": str(order.shipping_total),
+        "discount_total": str(order.discount_total),
+        "customer": {
+            "email": order.customer.email,
+            "name": order.customer.name,
+            "phone": order.customer.phone,
+            "company": order.customer.company,
+        },
+        "billing": address(order.billing),
+        "shipping": address(order.shipping),
+        "lines": [
+            {
+                "external_id": line.external_id,
+                "sku": line.sku,
+                "ean": line.ean,
+                "name": line.name,
+                "quantity": str(line.quantity),
+                "unit_price": str(line.unit_price),
+                "price_includes_tax": line.price_includes_tax,
+                "tax_rate": None if line.tax_rate is None else str(line.tax_rate),
+                "discount": str(line.discount),
+            }
+            for line in order.lines
+        ],
+        "fees": [{"kind": f.kind, "amount": str(f.amount), "label": f.label} for f in order.fees],
+        "customer_note": order.customer_note,
+    }
+
+
+def _address_from_json(data: Any, where: str) -> ShopAddress:
+    if data is None:
+        return ShopAddress()
+    if not isinstance(data, Mapping):
+        raise PermanentError(f"{where}: must be an object")
+    return make_address(
+        name=data.get("name", ""),
+        company=data.get("company", ""),
+        street=data.get("street", ""),
+        street2=data.get("street2", ""),
+        zip_code=data.get("zip", ""),
+        city=data.get("city", ""),
+        country_code=data.get("country_code", ""),
+        state=data.get("state", ""),
+    )
+
+
+def _line_from_json(data: Any, where: str) -> ShopOrderLine:
+    if not isinstance(data, Mapping):
+        raise PermanentError(f"{where}: must be an object")
+    if "quantity" not in data or "unit_price" not in data:
+        raise PermanentError(f"{where}: quantity and unit_price are required")
+    rate = data.get("tax_rate")
+    return ShopOrderLine(
+        external_id=str(data.get("external_id") or ""),
+        sku=str(data.get("sku") or ""),
+        ean=str(data.get("ean") or ""),
+        name=str(data.get("name") or ""),
+        quantity=to_decimal(data["quantity"], f"{where}.quantity"),
+        unit_price=to_decimal(data["unit_price"], f"{where}.unit_price"),
+        price_includes_tax=bool(data.get("price_includes_tax", True)),
+        tax_rate=None if rate in (None, "") else to_decimal(rate, f"{where}.tax_rate"),
+        discount=to_decimal(data.get("discount"), f"{where}.discount"),
+    )
+
+
+def order_from_json(data: Any) -> ShopOrder:
+    """Read one order of our JSON format; a clear :class:`PermanentError` if invalid."""
+    if not isinstance(data, Mapping):
+        raise PermanentError("order: must be a JSON object")
+    where = f"order {data.get('external_id', '?')}"
+    missing = [k for k in ORDER_REQUIRED if data.get(k) in (None, "")]
+    if missing:
+        raise PermanentError(f"{where}: missing {', '.join(missing)}")
+    lines = data.get("lines") or []
+    fees = data.get("fees") or []
+    if not isinstance(lines, list) or not isinstance(fees, list):
+        raise PermanentError(f"{where}: lines and fees must be lists")
+    customer = data.get("customer") or {}
+    if not isinstance(customer, Mapping):
+        raise PermanentError(f"{where}.customer: must be an object")
+    created = parse_datetime(data["created_at"], f"{where}.created_at")
+    return ShopOrder(
+        external_id=str(data["external_id"]),
+        number=str(data.get("number") or data["external_id"]),
+        created_at=created,
+        updated_at=parse_datetime(data["updated_at"], f"{where}.updated_at")
+        if data.get("updated_at")
+        else created,
+        status=str(data["status"]),
+        payment_method=str(data.get("payment_method") or ""),
+        is_paid=bool(data.get("is_paid", False)),
+        currency=str(data["currency"]).upper(),
+        total=to_decimal(data["total"], f"{where}.total"),
+        shipping_total=to_decimal(data.get("shipping_total"), f"{where}.shipping_total"),
+        discount_total=to_decimal(data.get("discount_total"), f"{where}.discount_total"),
+        customer=make_customer(
+            email=customer.get("email", ""),
+            name=customer.get("name", ""),
+            phone=customer.get("phone", ""),
+            company=customer.get("company", ""),
+        ),
+        billing=_address_from_json(data.get("billing"), f"{where}.billing"),
+        shipping=_address_from_json(
+            data.get("shipping") or data.get("billing"), f"{where}.shipping"
+        ),
+        lines=tuple(_line_from_json(li, f"{where}.lines[{i}]") for i, li in enumerate(lines)),
+        fees=tuple(
+            ShopFee(
+                kind=str(f.get("kind", "")),
+                amount=to_decimal(f.get("amount"), f"{where}.fees[{i}].amount"),
+                label=str(f.get("label") or ""),
+            )
+            for i, f in enumerate(fees)
+        ),
+        customer_note=str(data.get("customer_note") or "").strip(),
+        raw=dict(data),
+    )
+
+
+def orders_from_json(payload: bytes | str) -> tuple[ShopOrder, ...]:
+    """Read a JSON document: one order, a list of orders or ``{"orders": [...]}``."""
+    try:
+        data = json.loads(payload)
+    except ValueError as exc:
+        raise PermanentError(f"not a JSON document: {exc}") from None
+    if isinstance(data, Mapping) and "orders" in data:
+        data = data["orders"]
+    if isinstance(data, Mapping):
+        data = [data]
+    if not isinstance(data, list):
+        raise PermanentError("JSON document must hold an order, a list or {'orders': [...]}")
+    return tuple(order_from_json(item) for item in data)
+
+
+# ----------------------------------------------------------------------- CSV
+
+
+@dataclass(frozen=True, slots=True)
+class CsvMapping:
+    """Which CSV column holds which field; absent fields take their defaults.
+
+    ``columns`` maps our field names (``external_id``, ``number``, ``created_at``,
+    ``status``, ``payment_method``, ``currency``, ``total``, ``shipping_total``,
+    ``discount_total``, ``cod_fee``, ``customer_note``, ``email``, ``customer_name``,
+    ``phone``, ``billing_<f>`` / ``shipping_<f>`` for the address fields, ``line_sku``,
+    ``line_ean``, ``line_name``, ``line_quantity``, ``line_unit_price``,
+    ``line_tax_rate``) to column headers. ``status_map`` translates the file's status
+    values; ``paid_statuses`` are the (translated) statuses meaning paid.
+    """
+
+    columns: Mapping[str, str]
+    delimiter: str = ";"
+    date_format: str = "%Y-%m-%d %H:%M:%S"
+    default_currency: str = "EUR"
+    default_status: str = "open"
+    prices_include_tax: bool = True
+    status_map: Mapping[str, str] = field(default_factory=dict)
+    paid_statuses: tuple[str, ...] = ("paid", "shipped")
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (BOM stripped) if it decodes, else Windows-1252 (old German exports)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+def orders_from_csv(data: bytes, mapping: CsvMapping) -> tuple[ShopOrder, ...]:
+    """Read a CSV export, one row per order line, grouped by the order id column."""
+    reader = csv.DictReader(io.StringIO(decode_text(data), newline=""), delimiter=mapping.delimiter)
+    headers = set(reader.fieldnames or ())
+    missing = [
+        f"{name} (column {mapping.columns.get(name)!r})"
+        for name in CSV_REQUIRED
+        if mapping.columns.get(name) not in headers
+    ]
+    if missing:
+        raise PermanentError(f"CSV file lacks required columns: {', '.join(missing)}")
+    groups: dict[str, list[tuple[int, dict[str, str], dict[str, str]]]] = {}
+    for number, row in enumerate(reader, start=2):
+        values = {name: (row.get(column) or "").strip() for name, column in mapping.columns.items()}
+        if not any(values.values()):
+            continue
+        if not values["external_id"]:
+            raise PermanentError(f"CSV row {number}: no order id")
+        groups.setdefault(values["external_id"], []).append((number, values, dict(row)))
+    return tuple(_csv_order(rows, mapping) for rows in groups.values())
+
+
+def _csv_date(value: str, mapping: CsvMapping, where: str) -> datetime:
+    if not value:
+        raise PermanentError(f"{where}: missing order date")
+    try:
+        return datetime.strptime(value, mapping.date_format).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return parse_datetime(value, where)
+
+
+def _csv_address(values: Mapping[str, str], prefix: str) -> ShopAddress:
+    return make_address(
+        name=values.get(f"{prefix}_name", ""),
+        company=values.get(f"{prefix}_company", ""),
+        street=values.get(f"{prefix}_street", ""),
+        street2=values.get(f"{prefix}_street2", ""),
+        zip_code=values.get(f"{prefix}_zip", ""),
+        city=values.get(f"{prefix}_city", ""),
+        country_code=values.get(f"{prefix}_country_code", ""),
+        state=values.get(f"{prefix}_state", ""),
+    )
+
+
+def _csv_order(
+    rows: list[tuple[int, dict[str, str], dict[str, str]]], mapping: CsvMapping
+) -> ShopOrder:
+    first_row, head, _row = rows[0]
+    where = f"CSV row {first_row} (order {head['external_id']})"
+    for number, values, _row in rows[1:]:
+        if values.get("total") != head.get("total"):
+            raise PermanentError(
+                f"CSV row {number}: order {head['external_id']} has total {values.get('total')!r}"
+                f" but row {first_row} says {head.get('total')!r}"
+            )
+    raw_status = head.get("status", "")
+    status = mapping.status_map.get(raw_status, raw_status or mapping.default_status)
+    created = _csv_date(head.get("created_at", ""), mapping, where)
+    has_shipping = any(head.get(f"shipping_{k}") for k in ("street", "zip", "city"))
+    billing = _csv_address(head, "billing")
+    cod = to_decimal(head.get("cod_fee"), f"{where}: cod_fee")
+    lines = []
+    for number, values, _row in rows:
+        at = f"CSV row {number}"
+        rate = values.get("line_tax_rate", "")
+        lines.append(
+            ShopOrderLine(
+                sku=values["line_sku"],
+                ean=values.get("line_ean", ""),
+                name=values.get("line_name", ""),
+                quantity=to_decimal(values["line_quantity"], f"{at}: quantity"),
+                unit_price=to_decimal(values["line_unit_price"], f"{at}: unit price"),
+                price_includes_tax=mapping.prices_include_tax,
+                tax_rate=to_decimal(rate.rstrip("%"), f"{at}: tax rate") if rate else None,
+                external_id=str(number),
+            )
+        )
+    return ShopOrder(
+        external_id=head["external_id"],
+        number=head.get("number") or head["external_id"],
+        created_at=created,
+        updated_at=created,
+        status=status,
+        payment_method=head.get("payment_method", ""),
+        is_paid=status in mapping.paid_statuses,
+        currency=(head.get("currency") or mapping.default_currency).upper(),
+        total=to_decimal(head["total"], f"{where}: total"),
+        shipping_total=to_decimal(head.get("shipping_total"), f"{where}: shipping"),
+        discount_total=abs(to_decimal(head.get("discount_total"), f"{where}: discount")),
+        customer=make_customer(
+            email=head.get("email", ""),
+            name=head.get("customer_name", "") or billing.name,
+            phone=head.get("phone", ""),
+            company=billing.company,
+        ),
+        billing=billing,
+        shipping=_csv_address(head, "shipping") if has_shipping else billing,
+        lines=tuple(lines),
+        fees=(ShopFee("cod", cod, "COD"),) if cod else (),
+        customer_note=head.get("customer_note", ""),
+        raw={"rows": [row for _, _, row in rows]},
+    )
