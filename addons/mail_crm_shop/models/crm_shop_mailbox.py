@@ -1,4 +1,13 @@
-from odoo import fields, models
+import base64
+import logging
+from datetime import UTC
+
+from odoo import api, fields, models
+
+from ..adapters.imap import ImapAdapter, ImapSettings
+from ..services.mail_routing import UnreadableMail, dedupe_key, read_headers
+
+_logger = logging.getLogger(__name__)
 
 
 class CrmShopMailbox(models.Model):
@@ -26,6 +35,13 @@ class CrmShopMailbox(models.Model):
     queue_id = fields.Many2one(
         "crm.shop.queue", required=True, help="New cases land in this queue."
     )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        domain=[("share", "=", False)],
+        help="Gets a to-do when a mail of this mailbox cannot be processed or filed.",
+    )
     mark_seen = fields.Boolean(
         string="Flag as seen", default=True, help="Flag a mail \\Seen once it is stored."
     )
@@ -37,3 +53,200 @@ class CrmShopMailbox(models.Model):
     )
     last_sync_date = fields.Datetime(readonly=True)
     last_error = fields.Text(readonly=True)
+    folder_state_ids = fields.One2many(
+        "crm.shop.folder.state", "mailbox_id", string="Folder states", readonly=True
+    )
+    inbound_mail_count = fields.Integer(compute="_compute_inbound_mail_count")
+
+    def _compute_inbound_mail_count(self):
+        counts = dict(
+            self.env["crm.shop.inbound.mail"]._read_group(
+                [("mailbox_id", "in", self.ids)], ["mailbox_id"], ["__count"]
+            )
+        )
+        for mailbox in self:
+            mailbox.inbound_mail_count = counts.get(mailbox, 0)
+
+    # --- actions ---------------------------------------------------------------
+
+    def action_sync_now(self):
+        """Run the sync cron as soon as possible (it commits, a button must not)."""
+        self.env.ref("mail_crm_shop.ir_cron_sync_mailboxes")._trigger()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "message": self.env._("Synchronisation started; refresh in a moment."),
+            },
+        }
+
+    def action_view_inbound_mails(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mail_crm_shop.crm_shop_inbound_mail_action"
+        )
+        action["domain"] = [("mailbox_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    # --- IMAP seam -------------------------------------------------------------
+
+    @api.private
+    def _get_imap_adapter(self):
+        """Return the IMAP adapter of this mailbox (the one I/O seam, replaced in tests)."""
+        self.ensure_one()
+        settings = ImapSettings(
+            host=self.host,
+            port=self.port,
+            security=self.security,
+            login=self.login,
+            password=self.sudo().password or "",
+        )
+        return ImapAdapter(settings)
+
+    @api.private
+    def _get_own_addresses(self):
+        return tuple(filter(None, ((mailbox.email or "").strip().lower() for mailbox in self)))
+
+    @api.private
+    def _notify_responsible(self, record, summary, note):
+        """Give the mailbox's responsible a to-do on ``record`` (once per record)."""
+        self.ensure_one()
+        if not self.user_id:
+            return
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        if record.activity_ids.filtered(lambda a: a.activity_type_id == todo):
+            return
+        record.activity_schedule(
+            "mail.mail_activity_data_todo", summary=summary, note=note, user_id=self.user_id.id
+        )
+
+    def _get_folder_names(self):
+        self.ensure_one()
+        return [name.strip() for name in (self.folder_names or "").split(",") if name.strip()]
+
+    # --- sync ------------------------------------------------------------------
+
+    @api.model
+    def _cron_sync(self, batch_size=200):
+        """Store new mail of every active mailbox, ``batch_size`` per folder and run."""
+        mailboxes = self.search([])
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=len(mailboxes))
+        stored = 0
+        for mailbox in mailboxes:
+            locked = mailbox.try_lock_for_update()
+            if locked:
+                stored += locked._sync(batch_size)
+            if not cron._commit_progress(1):
+                break
+        if stored:
+            self.env.ref("mail_crm_shop.ir_cron_process_inbound_mail")._trigger()
+
+    @api.private
+    def _sync(self, batch_size):
+        """Sync all folders, return the number of new mails stored.
+
+        A backend-wide failure (login refused, host down) is stored on the mailbox and
+        ends its batch; what was stored before stays stored and pending.
+        """
+        self.ensure_one()
+        now = fields.Datetime.now()
+        stored = 0
+        try:
+            with self._get_imap_adapter() as adapter:
+                for folder in self._get_folder_names():
+                    stored += self._sync_folder(adapter, folder, batch_size, now)
+        except Exception as exc:  # noqa: BLE001 - backend boundary, recorded on the mailbox
+            _logger.warning("Mailbox %s: sync failed: %s", self.name, exc)
+            self.write(
+                {
+                    "state": "error",
+                    "last_error": f"{type(exc).__name__}: {exc}",
+                    "last_sync_date": now,
+                }
+            )
+        else:
+            self.write({"state": "ok", "last_error": False, "last_sync_date": now})
+        return stored
+
+    def _sync_folder(self, adapter, folder, batch_size, now):
+        """Store up to ``batch_size`` new mails of ``folder``, commit, then flag them seen."""
+        with self.env.cr.savepoint():
+            fetched_uids, stored = self._store_folder_batch(adapter, folder, batch_size, now)
+        # the mails and the folder state are committed before the server hears of them
+        self.env["ir.cron"]._commit_progress()
+        if fetched_uids and self.mark_seen:
+            adapter.set_seen(folder, fetched_uids, True)
+        return stored
+
+    def _store_folder_batch(self, adapter, folder, batch_size, now):
+        folder_state = self._get_folder_state(folder)
+        info = adapter.select(folder)
+        uidvalidity = str(info.uidvalidity)
+        if folder_state.uidvalidity != uidvalidity:
+            # the folder was rebuilt: read it again from the start, the dedupe key
+            # keeps mails already stored under the old UIDVALIDITY from coming back
+            folder_state.write({"uidvalidity": uidvalidity, "last_uid": 0})
+        last_uid = folder_state.last_uid
+        uids = sorted(uid for uid in adapter.search_uids(folder, last_uid + 1) if uid > last_uid)
+        if len(uids) > batch_size:  # more to read: run again soon rather than in 2 minutes
+            self.env.ref("mail_crm_shop.ir_cron_sync_mailboxes")._trigger()
+            uids = uids[:batch_size]
+        fetched_uids, stored = [], 0
+        for fetched in adapter.fetch(folder, uids):
+            stored += len(self._store_fetched(folder, uidvalidity, fetched))
+            fetched_uids.append(fetched.uid)
+        if uids:
+            last_uid = max(uids)
+        folder_state.write({"last_uid": last_uid, "last_sync_date": now})
+        return fetched_uids, stored
+
+    def _get_folder_state(self, folder):
+        FolderState = self.env["crm.shop.folder.state"]
+        state = FolderState.search([("mailbox_id", "=", self.id), ("name", "=", folder)])
+        return state or FolderState.create({"mailbox_id": self.id, "name": folder})
+
+    def _store_fetched(self, folder, uidvalidity, fetched):
+        """Store one fetched mail unless this mailbox already holds it."""
+        raw = bytes(fetched.raw)
+        try:
+            headers = read_headers(raw, self._get_own_addresses())
+        except UnreadableMail:
+            headers = None
+        key = dedupe_key(headers and headers.message_id, raw)
+        InboundMail = self.env["crm.shop.inbound.mail"]
+        if InboundMail.search_count(
+            [("mailbox_id", "=", self.id), ("dedupe_key", "=", key)], limit=1
+        ):
+            _logger.info(
+                "Mailbox %s: %s UID %s already stored as %s", self.name, folder, fetched.uid, key
+            )
+            return InboundMail
+        return InboundMail.create(
+            {
+                "mailbox_id": self.id,
+                "folder": folder,
+                "uidvalidity": uidvalidity,
+                "uid": fetched.uid,
+                "dedupe_key": key,
+                "message_id": headers and headers.message_id,
+                "subject": headers and headers.subject,
+                "email_from": headers and headers.from_address,
+                "is_auto_reply": bool(headers and headers.is_auto_reply),
+                "raw": base64.b64encode(raw),
+                "received_date": _naive_utc(fetched.internal_date),
+            }
+        )
+
+
+def _naive_utc(value):
+    """IMAP INTERNALDATE as the naive UTC datetime Odoo stores (None stays None).
+
+    imapclient gives naive local time by default; ``astimezone`` reads a naive value as
+    local time, so both kinds end up in UTC.
+    """
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None)

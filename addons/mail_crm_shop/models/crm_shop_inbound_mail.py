@@ -1,0 +1,256 @@
+import base64
+import email
+import email.policy
+import logging
+from email.errors import MessageError
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+
+from ..services.errors import TransientError
+from ..services.mail_routing import UnreadableMail, decide_followup, read_headers
+from ..services.retry import decide_retry
+
+_logger = logging.getLogger(__name__)
+
+INBOUND_STATES = [
+    ("pending", "Pending"),
+    ("done", "Done"),
+    ("error", "Error (retry scheduled)"),
+    ("failed", "Failed"),
+]
+CLOSED_CASE_STATES = ("done", "archived")
+
+
+class CrmShopInboundMail(models.Model):
+    """One mail as fetched from a mailbox folder: stored first, turned into a case later."""
+
+    _name = "crm.shop.inbound.mail"
+    _description = "Inbound mail of a team inbox mailbox"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _rec_name = "subject"
+
+    mailbox_id = fields.Many2one(
+        "crm.shop.mailbox", required=True, readonly=True, index=True, ondelete="restrict"
+    )
+    company_id = fields.Many2one(related="mailbox_id.company_id", store=True)
+    folder = fields.Char(required=True, readonly=True)
+    uidvalidity = fields.Char(string="UIDVALIDITY", required=True, readonly=True)
+    uid = fields.Integer(string="UID", required=True, readonly=True)
+    message_id = fields.Char(string="Message-ID", readonly=True, index="btree_not_null")
+    dedupe_key = fields.Char(required=True, readonly=True)
+    subject = fields.Char(readonly=True)
+    email_from = fields.Char(string="From", readonly=True)
+    received_date = fields.Datetime(string="Received", readonly=True)
+    raw = fields.Binary(string="Original mail", attachment=True, readonly=True)
+    raw_filename = fields.Char(compute="_compute_raw_filename")
+    is_auto_reply = fields.Boolean(string="Automatic reply", readonly=True)
+    state = fields.Selection(
+        INBOUND_STATES, default="pending", required=True, readonly=True, index=True, tracking=True
+    )
+    attempt_count = fields.Integer(readonly=True)
+    next_attempt_date = fields.Datetime(readonly=True, default=fields.Datetime.now)
+    last_error = fields.Text(readonly=True)
+    case_id = fields.Many2one("crm.shop.case", readonly=True, index="btree_not_null")
+
+    _imap_uid_uniq = models.UniqueIndex("(mailbox_id, folder, uidvalidity, uid)")
+    _dedupe_key_uniq = models.UniqueIndex("(mailbox_id, dedupe_key)")
+
+    def _compute_raw_filename(self):
+        for record in self:
+            record.raw_filename = f"mail-{record.id or 'new'}.eml"
+
+    # --- cron ------------------------------------------------------------------
+
+    @api.model
+    def _due_domain(self):
+        return Domain("state", "in", ["pending", "error"]) & (
+            Domain("next_attempt_date", "=", False)
+            | Domain("next_attempt_date", "<=", fields.Datetime.now())
+        )
+
+    @api.model
+    def _cron_process(self, batch_size=50):
+        """Turn stored mails into cases, oldest first, one committed unit per mail."""
+        due = self._due_domain()
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=self.search_count(due))
+        for record in self.search(due, limit=batch_size, order="id"):
+            locked = record.try_lock_for_update().filtered_domain(due)
+            if locked:
+                locked._process()
+            if not cron._commit_progress(1):
+                break
+
+    def action_retry(self):
+        retried = self.filtered(lambda r: r.state in ("error", "failed"))
+        retried.write(
+            {"state": "pending", "attempt_count": 0, "next_attempt_date": fields.Datetime.now()}
+        )
+        retried.activity_unlink(["mail.mail_activity_data_todo"])
+
+    def action_open_case(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "crm.shop.case",
+            "res_id": self.case_id.id,
+            "view_mode": "form",
+        }
+
+    # --- processing --------------------------------------------------------------
+
+    @api.private
+    def _process(self):
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                case = self._apply()
+        except Exception as exc:  # noqa: BLE001 - unit-of-work boundary, recorded
+            self._record_failure(exc)
+        else:
+            self.write(
+                {
+                    "state": "done",
+                    "case_id": case.id,
+                    "last_error": False,
+                    "next_attempt_date": False,
+                }
+            )
+
+    def _record_failure(self, exc):
+        _logger.info("Inbound mail %s failed: %s", self.id, exc)
+        decision = decide_retry(exc, self.attempt_count, fields.Datetime.now())
+        error = f"{type(exc).__name__}: {exc}"
+        self.write(
+            {
+                "state": decision.state,
+                "attempt_count": decision.attempt_count,
+                "next_attempt_date": decision.next_attempt_date,
+                "last_error": error,
+            }
+        )
+        if decision.state == "failed":
+            self.message_post(
+                body=self.env._("This mail could not be turned into a case: %s", error),
+                subtype_xmlid="mail.mt_note",
+            )
+            self.mailbox_id._notify_responsible(self, self.env._("Incoming mail failed"), error)
+
+    def _get_raw(self):
+        return base64.b64decode(self.with_context(bin_size=False).raw or b"")
+
+    def _apply(self):
+        """Route the stored mail through Odoo's mail gateway; return its case."""
+        raw = self._get_raw()
+        queue = self.mailbox_id.queue_id
+        if not queue.active:
+            raise TransientError(
+                f"queue {queue.name!r} of mailbox {self.mailbox_id.name!r} is archived"
+            )
+        try:
+            headers = read_headers(raw, self.mailbox_id._get_own_addresses())
+            message = email.message_from_bytes(raw, policy=email.policy.SMTP)
+            msg_dict = self.env["mail.thread"].message_parse(message)
+        except (UnreadableMail, MessageError, LookupError, UnicodeError, ValueError) as exc:
+            return self._create_unreadable_case(raw, exc)
+        known = self.env["mail.message"].search(
+            [("message_id", "=", msg_dict["message_id"]), ("model", "=", "crm.shop.case")],
+            limit=1,
+        )
+        if known:  # already on a case (a copy of our own reply, or a mail in two folders)
+            return self.env["crm.shop.case"].browse(known.res_id)
+        case = self._find_case(headers)
+        decision = self._decide_followup(case, headers) if case else "new"
+        thread = self._route_to_case(message, msg_dict, case if decision != "new" else None)
+        if decision == "reopen":
+            case.write({"state": "in_progress" if case.user_id else "new"})
+            case.message_post(
+                body=self.env._("Reopened by a reply of the customer."),
+                subtype_xmlid="mail.mt_note",
+            )
+        elif case.state == "wait_customer" and not headers.is_auto_reply:
+            case.write({"state": "in_progress"})  # the customer answered: back to the team
+        elif decision == "new" and case:
+            thread.message_post(
+                body=Markup(self.env._("Follow-up of the closed case %s.")) % case.display_name,
+                subtype_xmlid="mail.mt_note",
+            )
+        return thread
+
+    def _decide_followup(self, case, headers):
+        """``update``, ``reopen`` or ``new`` for a mail matched to ``case``."""
+        closed = case.state in CLOSED_CASE_STATES
+        closed_date = (case.done_date or case.write_date) if closed else None
+        reopen_days = (case.queue_id or self.mailbox_id.queue_id).reopen_days
+        return decide_followup(
+            closed_date, fields.Datetime.now(), reopen_days, headers.is_auto_reply
+        )
+
+    def _find_case(self, headers):
+        """Case token in the subject first, then In-Reply-To/References (see mail_routing)."""
+        Case = self.env["crm.shop.case"]
+        if headers.case_token:
+            case = Case.search(
+                [
+                    ("number", "=", headers.case_token),
+                    ("company_id", "in", [self.mailbox_id.company_id.id, False]),
+                ],
+                limit=1,
+            )
+            if case:
+                return case
+        if headers.reference_ids:
+            messages = self.env["mail.message"].search(
+                [("message_id", "in", list(headers.reference_ids)), ("model", "=", Case._name)]
+            )
+            by_id = {message.message_id: message.res_id for message in messages}
+            for reference in headers.reference_ids:  # the direct parent wins
+                if reference in by_id:
+                    return Case.browse(by_id[reference]).exists()
+        return Case
+
+    def _route_to_case(self, message, msg_dict, case):
+        """Post the mail on ``case`` or, without a case, on a new one (gateway hooks)."""
+        Thread = self.env["mail.thread"]
+        custom_values = self._prepare_case_vals()
+        routes = [("crm.shop.case", case.id if case else False, custom_values, self.env.uid, False)]
+        msg_dict.update(Thread._message_parse_post_process(message, msg_dict, routes))
+        thread_id = Thread._message_route_process(message, msg_dict, routes)
+        return self.env["crm.shop.case"].browse(thread_id)
+
+    def _prepare_case_vals(self):
+        mailbox = self.mailbox_id
+        partner = self.env["crm.shop.case"]._find_partner_by_email(self.email_from)
+        return {
+            "queue_id": mailbox.queue_id.id,
+            "mailbox_id": mailbox.id,
+            "company_id": mailbox.company_id.id,
+            "partner_id": partner.id,
+            "is_auto_reply": self.is_auto_reply,
+        }
+
+    def _create_unreadable_case(self, raw, exc):
+        """Keep a mail nobody can parse as a case holding the original bytes."""
+        vals = self._prepare_case_vals()
+        vals.update(
+            name=self.env._("Unreadable mail (%s)", self.mailbox_id.name),
+            mail_parse_failed=True,
+        )
+        case = self.env["crm.shop.case"].create(vals)
+        case.message_post(
+            body=self.env._(
+                "This mail could not be read (%s). The original is attached; "
+                "please check it by hand.",
+                exc,
+            ),
+            attachments=[("original-mail.eml", raw)],
+            subtype_xmlid="mail.mt_note",
+        )
+        self.mailbox_id._notify_responsible(
+            case, self.env._("Unreadable mail"), self.env._("Check the attached original.")
+        )
+        return case

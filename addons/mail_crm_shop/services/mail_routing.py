@@ -1,0 +1,227 @@
+"""Routing decisions for mail arriving in a team inbox mailbox.
+
+What is decided here, and why only this:
+
+* A follow-up is recognised by two reliable signals only, in this order: the case token
+  in the subject (``[#C-00042]``), then a Message-ID from ``In-Reply-To``/``References``
+  that belongs to a message of an existing case. A sender writing again to a recent open
+  case is *not* a follow-up: people open a new topic by writing a new mail, and gluing
+  unrelated mails of one sender together hides the second topic from the team.
+* A reply to a closed case reopens it while the case was closed less than ``reopen_days``
+  ago, else it opens a new case (``reopen_days = 0``: always a new case). An automatic
+  reply never reopens a case.
+* Automatic replies, bounces and mail loops are flagged so nobody answers them
+  automatically.
+
+Only headers are read here; bodies, charsets and attachments are parsed by Odoo's mail
+gateway. Nothing here does I/O or reads the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email import policy
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.utils import format_datetime, formataddr, getaddresses
+
+from .errors import PermanentError
+
+CASE_TOKEN_RE = re.compile(r"\[#([A-Z][A-Z0-9]{0,9}-\d+)\]")
+MESSAGE_ID_RE = re.compile(r"<[^<>\s]+>")
+# Headers of which at least one is present in every real mail (RFC 5322 requires Date
+# and From); a blob without any of them is not a mail.
+_CORE_HEADERS = ("from", "date", "message-id", "subject", "to", "received")
+_AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
+_BOUNCE_SENDERS = ("mailer-daemon@", "postmaster@")
+
+
+class UnreadableMail(PermanentError):
+    """The bytes are not an RFC 822 message: no header could be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class MailHeaders:
+    """What routing needs to know about an inbound mail."""
+
+    message_id: str | None
+    subject: str
+    from_address: str | None  # lower-cased
+    from_name: str
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]
+    case_token: str | None
+    is_auto_reply: bool
+    auto_reason: str | None  # "auto-submitted", "bounce", "loop", "precedence", ...
+
+    @property
+    def reference_ids(self) -> tuple[str, ...]:
+        """Message-IDs this mail answers, the direct parent first, without repeats."""
+        seen: dict[str, None] = {}
+        for message_id in (*self.in_reply_to, *reversed(self.references)):
+            seen.setdefault(message_id, None)
+        return tuple(seen)
+
+
+def find_case_token(subject: str | None) -> str | None:
+    """Return the case number of the first ``[#C-00042]`` token in ``subject``."""
+    match = CASE_TOKEN_RE.search(subject or "")
+    return match.group(1) if match else None
+
+
+def add_case_token(subject: str | None, number: str) -> str:
+    """Return ``subject`` carrying the token of case ``number`` exactly once."""
+    subject = (subject or "").strip()
+    if find_case_token(subject) == number:
+        return subject
+    subject = " ".join(CASE_TOKEN_RE.sub("", subject).split())
+    return f"[#{number}] {subject}".strip()
+
+
+def split_message_ids(value: str | None) -> tuple[str, ...]:
+    """Return the ``<id@host>`` Message-IDs found in a header value, in order."""
+    return tuple(MESSAGE_ID_RE.findall(value or ""))
+
+
+def dedupe_key(message_id: str | None, raw: bytes) -> str:
+    """Return the key under which a mail is stored once per mailbox.
+
+    The Message-ID when there is one, else a SHA-256 of the raw bytes (the same mail
+    fetched again after a UIDVALIDITY change has the same bytes).
+    """
+    if message_id:
+        return message_id.strip()
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def read_headers(raw: bytes, own_addresses: tuple[str, ...] = ()) -> MailHeaders:
+    """Read the routing headers of ``raw``; raise :class:`UnreadableMail` if not a mail.
+
+    ``own_addresses`` are the (lower-case) addresses of the mailbox: a mail sent from
+    one of them is a loop.
+    """
+    if not raw or not raw.strip():
+        raise UnreadableMail("empty message")
+    try:
+        message = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
+    except (HeaderParseError, ValueError, TypeError) as exc:
+        raise UnreadableMail(f"headers cannot be parsed: {exc}") from exc
+    keys = {key.lower() for key in message}
+    if not keys.intersection(_CORE_HEADERS):
+        raise UnreadableMail("no mail header found (From, Date, Message-ID, Subject, ...)")
+    subject = _text(message.get("Subject"))
+    name, address = _first_address(message.get_all("From") or [])
+    message_ids = split_message_ids(_text(message.get("Message-ID")))
+    auto_reason = _auto_reason(message, address, own_addresses)
+    return MailHeaders(
+        message_id=message_ids[0] if message_ids else None,
+        subject=subject,
+        from_address=address,
+        from_name=name,
+        in_reply_to=split_message_ids(_text(message.get("In-Reply-To"))),
+        references=split_message_ids(_text(message.get("References"))),
+        case_token=find_case_token(subject),
+        is_auto_reply=auto_reason is not None,
+        auto_reason=auto_reason,
+    )
+
+
+def decide_followup(
+    closed_date: datetime | None, now: datetime, reopen_days: int, is_auto_reply: bool
+) -> str:
+    """Return what a mail matched to a case does: ``update``, ``reopen`` or ``new``.
+
+    ``closed_date`` is None while the case is open. An automatic reply to a closed case
+    is attached to it without reopening it.
+    """
+    if closed_date is None:
+        return "update"
+    if is_auto_reply:
+        return "update"
+    if reopen_days > 0 and now - closed_date < timedelta(days=reopen_days):
+        return "reopen"
+    return "new"
+
+
+@dataclass(frozen=True, slots=True)
+class SentCopy:
+    """A reply sent from a case, to be filed in the mailbox's Sent folder."""
+
+    message_id: str
+    date: datetime  # timezone-aware
+    from_name: str
+    from_address: str
+    to: tuple[tuple[str, str], ...]  # (name, address)
+    subject: str
+    body_html: str
+    in_reply_to: str | None = None
+    attachments: tuple[tuple[str, str, bytes], ...] = ()  # (file name, mimetype, content)
+
+
+def build_sent_copy(copy: SentCopy) -> bytes:
+    """Return the RFC 822 bytes filed in the Sent folder for a reply sent from a case.
+
+    It keeps the Message-ID of the sent mail, so the customer's answer (In-Reply-To) and
+    a later sync of the Sent folder both find the case again.
+    """
+    if copy.date.tzinfo is None:
+        raise ValueError("date must be timezone-aware")
+    if not copy.to:
+        raise PermanentError(f"reply {copy.message_id} has no recipient")
+    message = EmailMessage(policy=policy.SMTP)
+    message["Message-ID"] = copy.message_id
+    message["Date"] = format_datetime(copy.date)
+    message["From"] = formataddr((copy.from_name, copy.from_address))
+    message["To"] = ", ".join(formataddr(pair) for pair in copy.to)
+    message["Subject"] = copy.subject
+    if copy.in_reply_to:
+        message["In-Reply-To"] = copy.in_reply_to
+        message["References"] = copy.in_reply_to
+    message.set_content(copy.body_html or "<p></p>", subtype="html")
+    for file_name, mimetype, content in copy.attachments:
+        maintype, _sep, subtype = (mimetype or "application/octet-stream").partition("/")
+        message.add_attachment(
+            content, maintype=maintype, subtype=subtype or "octet-stream", filename=file_name
+        )
+    return message.as_bytes()
+
+
+def _text(value) -> str:
+    """Decode an RFC 2047 header value to text; undecodable parts stay as they are."""
+    if value is None:
+        return ""
+    try:
+        return str(make_header(decode_header(str(value)))).strip()
+    except (HeaderParseError, LookupError, UnicodeError, ValueError):
+        return str(value).strip()
+
+
+def _first_address(values: list) -> tuple[str, str | None]:
+    for name, address in getaddresses([_text(v) for v in values]):
+        if address and "@" in address:
+            return name, address.strip().lower()
+    return "", None
+
+
+def _auto_reason(message, address: str | None, own_addresses: tuple[str, ...]) -> str | None:
+    auto_submitted = _text(message.get("Auto-Submitted")).lower()
+    if auto_submitted and auto_submitted != "no":
+        return "auto-submitted"
+    content_type = _text(message.get("Content-Type")).lower()
+    if "report-type=delivery-status" in content_type.replace('"', "") or (
+        address and address.startswith(_BOUNCE_SENDERS)
+    ):
+        return "bounce"
+    x_loop = _text(message.get("X-Loop")).lower()
+    if address in own_addresses or any(own in x_loop for own in own_addresses):
+        return "loop"
+    if message.get("X-Autoreply") or message.get("X-Autorespond"):
+        return "auto-reply"
+    if _text(message.get("Precedence")).lower() in _AUTO_PRECEDENCE:
+        return "precedence"
+    return None
