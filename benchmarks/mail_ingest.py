@@ -94,7 +94,7 @@ def generate_mail(index: int, rng: random.Random) -> bytes:
 def fill_mailboxes(server: DovecotServer, size: int) -> None:
     rng = random.Random(42)
     mails = [generate_mail(i, rng) for i in range(size)]
-    for user in ("shop", "support"):
+    for user in ("shop", "peer"):
         conn = server.client(user)
         try:
             for raw in mails:
@@ -221,7 +221,9 @@ def main() -> int:
         check=True,
         cwd="/",
     )
-    server = DovecotServer(Path(tempfile.mkdtemp(prefix="dovecot-")), _free_port())
+    root = Path(tempfile.mkdtemp(prefix="dovecot-"))
+    root.chmod(0o755)  # dovecot's mail processes run as the dovecot user
+    server = DovecotServer(root, _free_port(), users={"shop": "secret", "peer": "secret"})
     server.setup()
     server.start()
     try:
