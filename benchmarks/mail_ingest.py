@@ -177,8 +177,8 @@ def measure_peer(registry, server: DovecotServer, size: int) -> float:
                 "server": server.host,
                 "port": server.port,
                 "is_ssl": False,
-                "user": "support",
-                "password": server.users["support"],
+                "user": "peer",
+                "password": server.users["peer"],
                 "object_id": env["ir.model"]._get_id("crm.lead"),
             }
         )

@@ -4,9 +4,10 @@
     python3 verify_archive_export.py export.zip
 
 Recomputes the SHA-256 of every message file and the hash chain described in the export's
-``manifest.json`` (algorithm ``gobd-chain-v1``), checks that the sequence has no gaps and
-that the ZIP holds exactly the listed messages. Prints ``OK ...`` and exits with 0, or
-prints ``BROKEN ...`` naming the first broken entry and exits with 1.
+``manifest.json`` (algorithm ``gobd-chain-v1``), checks that the sequence has no gaps, that
+the ZIP holds exactly the listed messages and that ``index.csv`` matches its digest.
+Prints ``OK ...`` and exits with 0, or prints ``BROKEN ...`` naming the first broken entry
+and exits with 1.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def verify(path: str) -> str:
             expected_sequence = entry["sequence"] + 1
         if manifest.get("last_chain_hash") != previous:
             raise Broken("manifest last_chain_hash does not match the last entry")
+        _check_index(archive, manifest)
         listed = {entry["file"] for entry in entries}
         extra = sorted(n for n in archive.namelist() if n.startswith("eml/") and n not in listed)
         if extra:
@@ -71,6 +73,18 @@ def _manifest(archive: zipfile.ZipFile) -> dict:
     except (KeyError, TypeError, ValueError, zipfile.BadZipFile) as exc:
         raise Broken(f"manifest.json missing or unreadable: {exc}") from exc
     return manifest
+
+
+def _check_index(archive: zipfile.ZipFile, manifest: dict) -> None:
+    expected = manifest.get("index_sha256")
+    if expected is None:
+        return  # exports written before the index digest existed
+    try:
+        data = archive.read("index.csv")
+    except (KeyError, zipfile.BadZipFile) as exc:
+        raise Broken(f"index.csv missing or damaged ({exc})") from exc
+    if hashlib.sha256(data).hexdigest() != expected:
+        raise Broken("index.csv changed: SHA-256 does not match the manifest")
 
 
 def _check_entry(archive, version, entry, previous, expected_sequence) -> None:

@@ -1,5 +1,5 @@
 import contextlib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 
 import pytest
@@ -10,11 +10,9 @@ from shopaddons.mail_crm_shop.services.errors import PermanentError
 from shopaddons.mail_crm_shop.services.mail_routing import (
     SentCopy,
     UnreadableMail,
-    add_case_token,
     build_sent_copy,
     decide_followup,
     dedupe_key,
-    find_case_token,
     read_headers,
     split_message_ids,
 )
@@ -91,34 +89,6 @@ def test_read_headers_never_raises_anything_but_unreadable(raw):
         read_headers(raw)
 
 
-@pytest.mark.parametrize(
-    ("subject", "expected"),
-    [
-        ("Re: [#C-00042] Refund", "C-00042"),
-        ("AW: Refund [#C-7]", "C-7"),
-        ("Refund #C-00042", None),
-        ("[#c-00042] lower case is not ours", None),
-        (None, None),
-    ],
-)
-def test_find_case_token(subject, expected):
-    assert find_case_token(subject) == expected
-
-
-@pytest.mark.parametrize(
-    ("subject", "expected"),
-    [
-        ("Refund", "[#C-00042] Refund"),
-        ("Re: [#C-00042] Refund", "Re: [#C-00042] Refund"),
-        ("Re: [#C-00001] Refund", "[#C-00042] Re: Refund"),
-        ("", "[#C-00042]"),
-        (None, "[#C-00042]"),
-    ],
-)
-def test_add_case_token_once(subject, expected):
-    assert add_case_token(subject, "C-00042") == expected
-
-
 def test_split_message_ids_keeps_order():
     assert split_message_ids("<a@x> junk <b@y>\r\n <c@z>") == ("<a@x>", "<b@y>", "<c@z>")
     assert split_message_ids(None) == ()
@@ -151,7 +121,7 @@ def test_decide_followup(closed_ago, reopen_days, auto, expected):
 def _copy(**overrides):
     values = {
         "message_id": "<reply-1@shop.test>",
-        "date": datetime(2026, 3, 2, 12, 0, tzinfo=UTC),
+        "date": datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc),
         "from_name": "Service",
         "from_address": "service@shop.test",
         "to": (("Jürgen Müller", "juergen@example.de"),),

@@ -541,7 +541,7 @@ class CrmShopCase(models.Model):
             or msg_vals.get("subtype_id") != comment
         ):
             return result
-        from ..services.mail_routing import add_case_token
+        from ..services.mime import add_case_token
 
         subject = add_case_token(msg_vals.get("subject") or self.name, self.number)
         message.sudo().subject = subject

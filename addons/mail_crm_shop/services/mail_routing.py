@@ -31,8 +31,8 @@ from email.parser import BytesHeaderParser
 from email.utils import format_datetime, formataddr, getaddresses
 
 from .errors import PermanentError
+from .mime import extract_case_token
 
-CASE_TOKEN_RE = re.compile(r"\[#([A-Z][A-Z0-9]{0,9}-\d+)\]")
 MESSAGE_ID_RE = re.compile(r"<[^<>\s]+>")
 # Headers of which at least one is present in every real mail (RFC 5322 requires Date
 # and From); a blob without any of them is not a mail.
@@ -66,21 +66,6 @@ class MailHeaders:
         for message_id in (*self.in_reply_to, *reversed(self.references)):
             seen.setdefault(message_id, None)
         return tuple(seen)
-
-
-def find_case_token(subject: str | None) -> str | None:
-    """Return the case number of the first ``[#C-00042]`` token in ``subject``."""
-    match = CASE_TOKEN_RE.search(subject or "")
-    return match.group(1) if match else None
-
-
-def add_case_token(subject: str | None, number: str) -> str:
-    """Return ``subject`` carrying the token of case ``number`` exactly once."""
-    subject = (subject or "").strip()
-    if find_case_token(subject) == number:
-        return subject
-    subject = " ".join(CASE_TOKEN_RE.sub("", subject).split())
-    return f"[#{number}] {subject}".strip()
 
 
 def split_message_ids(value: str | None) -> tuple[str, ...]:
@@ -125,7 +110,7 @@ def read_headers(raw: bytes, own_addresses: tuple[str, ...] = ()) -> MailHeaders
         from_name=name,
         in_reply_to=split_message_ids(_text(message.get("In-Reply-To"))),
         references=split_message_ids(_text(message.get("References"))),
-        case_token=find_case_token(subject),
+        case_token=extract_case_token(subject),
         is_auto_reply=auto_reason is not None,
         auto_reason=auto_reason,
     )

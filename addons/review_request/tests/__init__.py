@@ -1,1 +1,7 @@
-from . import test_review_request
+from . import (
+    test_review_optout,
+    test_review_reply,
+    test_review_request,
+    test_review_routing,
+    test_review_send,
+)
