@@ -283,7 +283,7 @@ def test_export_holds_the_selected_messages_byte_for_byte():
         selected = [e for e in entries if _berlin_day(e) == date(2026, 3, 3)]
         assert [archive.read(f) for f in files] == [e.raw for e in selected]
         assert files[0] == f"eml/{selected[0].sequence:010d}_{selected[0].sha256}.eml"
-    assert names[:3] == ["README.txt", "manifest.json", "index.csv"]
+    assert names[-3:] == ["index.csv", "manifest.json", "README.txt"]
     assert [e.sequence for e in selected] == [3, 4, 5, 6]
     assert manifest["entry_count"] == 4
     assert manifest["prev_chain_hash"] == entries[selected[0].sequence - 2].chain_hash
@@ -491,3 +491,31 @@ def test_verify_script_finds_a_changed_index(export_zip, tmp_path):
         1,
         "BROKEN index.csv changed: SHA-256 does not match the manifest",
     )
+
+
+def test_write_export_streams_from_a_generator(tmp_path):
+    entries = _chain(10)
+    loaded = []
+
+    def load():  # as the glue would: one message in memory at a time, in sequence order
+        for entry in entries:
+            loaded.append(entry.sequence)
+            yield entry
+
+    path = tmp_path / "stream.zip"
+    with path.open("wb") as out:
+        manifest = arc.write_export(out, load(), date(2026, 3, 3), date(2026, 3, 3))
+    assert [e["sequence"] for e in manifest["entries"]] == [3, 4, 5, 6]
+    assert manifest["entries"][0]["size"] == len(entries[2].raw)
+    assert loaded == [1, 2, 3, 4, 5, 6, 7]  # stops at the first entry after the period
+    assert path.read_bytes() == arc.build_export(entries, date(2026, 3, 3), date(2026, 3, 3))
+    assert _run_verify(path).returncode == 0
+
+
+def test_an_empty_period_exports_an_empty_but_valid_archive(tmp_path):
+    entries = _chain(3)
+    path = tmp_path / "empty.zip"
+    path.write_bytes(arc.build_export(entries, date(2027, 1, 1), date(2027, 1, 31)))
+    manifest = json.loads(_zip(path.read_bytes()).read("manifest.json"))
+    assert (manifest["entry_count"], manifest["last_chain_hash"]) == (0, entries[-1].chain_hash)
+    assert _run_verify(path).returncode == 0

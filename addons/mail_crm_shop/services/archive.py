@@ -38,10 +38,11 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone, tzinfo
 from types import MappingProxyType
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from .errors import PermanentError
@@ -264,7 +265,7 @@ def can_delete(
 
 
 def build_export(
-    entries: Sequence[ArchiveEntry],
+    entries: Iterable[ArchiveEntry],
     date_from: date,
     date_to: date,
     prev_chain_hash: str | None = None,
@@ -273,39 +274,83 @@ def build_export(
 ) -> bytes:
     """Return the tax-audit ZIP of the entries archived between two dates (inclusive, ``tz``).
 
-    ``entries`` may hold the whole archive; the selected ones must form one gap-free part
-    of the chain. The chain hash preceding that part is taken from ``entries`` or given as
-    ``prev_chain_hash``. A broken chain raises :class:`PermanentError` naming the entry:
-    a person must look at it before anything is handed to an auditor. The ZIP holds
-    ``eml/<sequence>_<sha256>.eml``, ``index.csv`` (UTF-8 with BOM, ``;``, for Excel),
-    ``manifest.json``, ``README.txt`` and, when given, ``check_script`` (the bytes of
-    ``scripts/verify_archive_export.py``, read by the caller) as
-    ``verify_archive_export.py``. The ZIP is byte-for-byte deterministic.
+    ``entries`` may hold the whole archive in any order; see :func:`write_export`, which
+    streams the same ZIP into a file for archives too large for memory.
+    """
+    buffer = io.BytesIO()
+    write_export(
+        buffer,
+        sorted(entries, key=lambda e: e.sequence),
+        date_from,
+        date_to,
+        prev_chain_hash,
+        tz,
+        check_script,
+    )
+    return buffer.getvalue()
+
+
+def write_export(
+    out: BinaryIO,
+    entries: Iterable[ArchiveEntry],
+    date_from: date,
+    date_to: date,
+    prev_chain_hash: str | None = None,
+    tz: tzinfo = DEFAULT_TIMEZONE,
+    check_script: bytes | None = None,
+) -> dict:
+    """Write the tax-audit ZIP into ``out``, reading ``entries`` once; return the manifest.
+
+    ``entries`` come in ascending sequence (hence archiving time) order - e.g. a generator
+    loading one message at a time - starting anywhere before the period; only the ones
+    archived from ``date_from`` to ``date_to`` (calendar days in ``tz``) are exported, and
+    iteration stops at the first later one. The chain hash preceding the period is taken
+    from the entry before it or given as ``prev_chain_hash``. Every exported entry is
+    verified on the way: a broken chain raises :class:`PermanentError` naming the entry -
+    a person must look at it before anything is handed to an auditor.
+
+    The ZIP holds ``eml/<sequence>_<sha256>.eml`` (the raw messages), ``index.csv``
+    (UTF-8 with BOM, ``;``, for Excel), ``manifest.json``, ``README.txt`` and, when given,
+    ``check_script`` (the bytes of ``scripts/verify_archive_export.py``, read by the caller)
+    as ``verify_archive_export.py``. The same entries always give the same bytes.
     """
     if date_from > date_to:
         raise PermanentError("archive export: date_from is after date_to")
-    ordered = sorted(entries, key=lambda e: e.sequence)
-    selected = [e for e in ordered if date_from <= e.archived_at.astimezone(tz).date() <= date_to]
-    anchor = _anchor_hash(ordered, selected, prev_chain_hash)
-    result = verify_chain(selected, anchor, selected[0].sequence if selected else None)
-    if not result.ok:
-        raise PermanentError(
-            f"archive export: chain broken at sequence {result.first_broken_sequence}: "
-            f"{result.reason}"
-        )
-    index = _index_csv(selected)
-    manifest = _manifest(selected, anchor, date_from, date_to)
-    manifest["index_sha256"] = hashlib.sha256(index).hexdigest()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        _write(archive, "README.txt", _readme(manifest).encode("utf-8"))
-        _write(archive, "manifest.json", _json_bytes(manifest))
+    before: ArchiveEntry | None = None
+    anchor = previous_hash = prev_chain_hash
+    expected: int | None = None
+    exported: list[ArchiveEntry] = []  # without their raw bytes: metadata for index/manifest
+    sizes: list[int] = []
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for entry in entries:
+            day = entry.archived_at.astimezone(tz).date()
+            if day < date_from:
+                before = entry
+                continue
+            if day > date_to:
+                break
+            if not exported:
+                anchor = previous_hash = _anchor_hash(entry, before, prev_chain_hash)
+                expected = entry.sequence
+            problem = _entry_problem(entry, expected, previous_hash)
+            if problem:
+                raise PermanentError(
+                    f"archive export: chain broken at sequence {entry.sequence}: {problem}"
+                )
+            _write(archive, export_file_name(entry), entry.raw)
+            exported.append(replace(entry, raw=b""))
+            sizes.append(len(entry.raw))
+            previous_hash, expected = entry.chain_hash, entry.sequence + 1
+        anchor = anchor if anchor is not None else _anchor_hash(None, before, None)
+        index = _index_csv(exported)
+        manifest = _manifest(exported, sizes, anchor, date_from, date_to)
+        manifest["index_sha256"] = hashlib.sha256(index).hexdigest()
         _write(archive, "index.csv", index)
+        _write(archive, "manifest.json", _json_bytes(manifest))
+        _write(archive, "README.txt", _readme(manifest).encode("utf-8"))
         if check_script is not None:
             _write(archive, CHECK_SCRIPT_NAME, bytes(check_script))
-        for entry in selected:
-            _write(archive, export_file_name(entry), entry.raw)
-    return buffer.getvalue()
+    return manifest
 
 
 def export_file_name(entry: ArchiveEntry) -> str:
@@ -313,23 +358,25 @@ def export_file_name(entry: ArchiveEntry) -> str:
     return f"eml/{entry.sequence:010d}_{entry.sha256}.eml"
 
 
-def _anchor_hash(
-    ordered: list[ArchiveEntry], selected: list[ArchiveEntry], given: str | None
-) -> str:
+def _anchor_hash(first: ArchiveEntry | None, before: ArchiveEntry | None, given: str | None) -> str:
+    """Return the chain hash preceding ``first`` (the first exported entry)."""
     if given is not None:
         return given
-    if not selected or selected[0].sequence == 1:
+    if first is None:  # nothing exported: the chain stands where it stood before the period
+        return before.chain_hash if before else GENESIS_HASH
+    if first.sequence == 1:
         return GENESIS_HASH
-    before = [e for e in ordered if e.sequence == selected[0].sequence - 1]
-    if not before:
+    if before is None or before.sequence != first.sequence - 1:
         raise PermanentError(
-            f"archive export: the chain hash before sequence {selected[0].sequence} is "
+            f"archive export: the chain hash before sequence {first.sequence} is "
             "needed (pass the preceding entry or prev_chain_hash)"
         )
-    return before[0].chain_hash
+    return before.chain_hash
 
 
-def _manifest(entries: list[ArchiveEntry], anchor: str, date_from: date, date_to: date) -> dict:
+def _manifest(
+    entries: list[ArchiveEntry], sizes: list[int], anchor: str, date_from: date, date_to: date
+) -> dict:
     return {
         "format": EXPORT_FORMAT,
         "format_version": EXPORT_FORMAT_VERSION,
@@ -351,9 +398,9 @@ def _manifest(entries: list[ArchiveEntry], anchor: str, date_from: date, date_to
                 "sha256": e.sha256,
                 "chain_hash": e.chain_hash,
                 "file": export_file_name(e),
-                "size": len(e.raw),
+                "size": size,
             }
-            for e in entries
+            for e, size in zip(entries, sizes, strict=True)
         ],
     }
 
