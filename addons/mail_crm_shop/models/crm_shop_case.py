@@ -78,6 +78,14 @@ class CrmShopCase(models.Model):
     done_date = fields.Datetime(string="Closed on", readonly=True, copy=False)
     sla_breached = fields.Boolean(string="SLA breached", readonly=True, copy=False, index=True)
     # the customer's ERP records, beside the case
+    sale_order_id = fields.Many2one(
+        "sale.order",
+        string="Order",
+        index="btree_not_null",
+        ondelete="set null",
+        tracking=True,
+        help="The order this case is about (set by the shop connector, review requests, ...).",
+    )
     sale_order_ids = fields.Many2many(
         "sale.order", compute="_compute_sale_order_ids", groups="sales_team.group_sale_salesman"
     )

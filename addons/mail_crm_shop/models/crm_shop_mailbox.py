@@ -1,6 +1,6 @@
 import base64
 import logging
-from datetime import UTC
+from datetime import timezone
 
 from odoo import api, fields, models
 
@@ -245,8 +245,8 @@ def _naive_utc(value):
     """IMAP INTERNALDATE as the naive UTC datetime Odoo stores (None stays None).
 
     imapclient gives naive local time by default; ``astimezone`` reads a naive value as
-    local time, so both kinds end up in UTC.
+    local time, so both kinds end up in timezone.utc.
     """
     if value is None:
         return None
-    return value.astimezone(UTC).replace(tzinfo=None)
+    return value.astimezone(timezone.utc).replace(tzinfo=None)

@@ -1,4 +1,4 @@
-from datetime import UTC, timedelta
+from datetime import timedelta, timezone
 
 from odoo import fields, models
 
@@ -129,9 +129,12 @@ class CrmShopQueue(models.Model):
     def _work_intervals(self, start, stop):
         """Work intervals of the business hours between ``start`` and ``stop``, naive UTC."""
         intervals = self.sla_calendar_id._work_intervals_batch(
-            start.replace(tzinfo=UTC), stop.replace(tzinfo=UTC)
+            start.replace(tzinfo=timezone.utc), stop.replace(tzinfo=timezone.utc)
         )[False]
         return [
-            (begin.astimezone(UTC).replace(tzinfo=None), end.astimezone(UTC).replace(tzinfo=None))
+            (
+                begin.astimezone(timezone.utc).replace(tzinfo=None),
+                end.astimezone(timezone.utc).replace(tzinfo=None),
+            )
             for begin, end, _meta in intervals
         ]

@@ -1,5 +1,5 @@
 import logging
-from datetime import UTC
+from datetime import timezone
 
 from odoo import api, fields, models
 from odoo.fields import Domain
@@ -118,7 +118,7 @@ class CrmShopSentMail(models.Model):
         return build_sent_copy(
             SentCopy(
                 message_id=message.message_id,
-                date=message.date.replace(tzinfo=UTC),
+                date=message.date.replace(tzinfo=timezone.utc),
                 from_name=self.mailbox_id.name or "",
                 from_address=self.mailbox_id.email,
                 to=to,

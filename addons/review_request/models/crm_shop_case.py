@@ -7,7 +7,4 @@ class CrmShopCase(models.Model):
     review_request_id = fields.Many2one(
         "review.request", index="btree_not_null", ondelete="set null", readonly=True
     )
-    sale_order_id = fields.Many2one(
-        "sale.order", string="Order", index="btree_not_null", ondelete="set null"
-    )
     is_review_feedback = fields.Boolean(string="Review feedback", readonly=True)
