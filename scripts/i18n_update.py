@@ -29,14 +29,14 @@ from backoffice import (
 DB = "shop_backoffice_i18n"
 
 
-def export_templates() -> None:
+def export_templates(addons: tuple[str, ...] = ADDONS) -> None:
     drop_database(DB)
     subprocess.run(
         odoo_command(
             "-d",
             DB,
             "-i",
-            ",".join(ADDONS),
+            ",".join(addons),
             "--stop-after-init",
             "--http-interface",
             "127.0.0.1",
@@ -58,7 +58,7 @@ def export_templates() -> None:
                 str(config),
                 "-d",
                 DB,
-                *ADDONS,
+                *addons,
                 "-l",
                 "pot",
             ],
@@ -104,11 +104,15 @@ def merge(addon: str, glossary: dict[str, str]) -> list[str]:
 
 
 def main() -> int:
-    if "--merge-only" not in sys.argv[1:]:
-        export_templates()
+    args = sys.argv[1:]
+    addons = ADDONS
+    if "--only" in args:  # e.g. --only mail_crm_shop,review_request
+        addons = tuple(args[args.index("--only") + 1].split(","))
+    if "--merge-only" not in args:
+        export_templates(addons)
     missing_total = 0
     glossary = odoo_glossary()
-    for addon in ADDONS:
+    for addon in addons:
         missing = merge(addon, glossary)
         missing_total += len(missing)
         print(f"{addon}: {len(missing)} untranslated")
