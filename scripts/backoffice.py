@@ -397,12 +397,12 @@ def _free_port() -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     ensure_packages(ROOT / "requirements-test.txt")
     still_missing = ensure_debian_packages(
-        {"dovecot": "dovecot-imapd", "sshd": "openssh-server", "chromium": "chromium"}
+        {"dovecot": "dovecot-imapd", "chromium": "chromium"}
     )
     if still_missing:
         say(
             f"missing server binaries for integration tests: {', '.join(still_missing)} "
-            "(install Debian's dovecot-imapd and openssh-server)"
+            "(install Debian's dovecot-imapd and chromium)"
         )
     suites = [
         Suite("lint"),
