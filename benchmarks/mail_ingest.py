@@ -70,14 +70,14 @@ WORDS = [
 ]
 
 
-def generate_mail(index: int, rng: random.Random) -> bytes:
+def generate_mail(index: int, rng: random.Random, domain: str = "example.com") -> bytes:
     """One realistic customer mail; every fifth carries a small PDF attachment."""
     msg = EmailMessage()
     msg["From"] = f"Kunde {index} <kunde{index % 400}@example.com>"
     msg["To"] = "service@shop.example"
     msg["Subject"] = f"Frage zu Bestellung {100000 + index}: {rng.choice(WORDS)}"
     msg["Date"] = format_datetime(START + timedelta(minutes=index))
-    msg["Message-ID"] = make_msgid(f"b{index}", "example.com")
+    msg["Message-ID"] = make_msgid(f"b{index}", domain)
     body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(40, 200)))
     msg.set_content(f"Guten Tag,\n\n{body}\n\nViele Grüße\nKunde {index}\n")
     msg.add_alternative(f"<p>Guten Tag,</p><p>{body}</p><p>Viele Grüße</p>", subtype="html")
@@ -92,9 +92,11 @@ def generate_mail(index: int, rng: random.Random) -> bytes:
 
 
 def fill_mailboxes(server: DovecotServer, size: int) -> None:
-    rng = random.Random(42)
-    mails = [generate_mail(i, rng) for i in range(size)]
     for user in ("shop", "peer"):
+        # the same mails for both, but with their own Message-IDs: Odoo's gateway ignores
+        # a Message-ID it already has, and both runs share one database
+        rng = random.Random(42)
+        mails = [generate_mail(i, rng, domain=f"{user}.example.com") for i in range(size)]
         conn = server.client(user)
         try:
             for raw in mails:

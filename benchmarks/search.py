@@ -13,6 +13,12 @@ and a GIN index. Then the same search-bar queries run as
 Prints p50/p95 of both, checks our p95 < 100 ms, and ends with the JSON line (ratio =
 peer p95 / our p95, target 50). The database is dropped at the end unless ``--keep``.
 
+The Odoo glue runs the same :func:`fulltext.ranked_search_sql` over its index table
+``crm_shop_search_document`` (same ``tsv`` column and GIN index, one row per case, mail,
+note, phone note or attachment) to pick the candidates of the "Search" screen, then keeps
+the best document of each case the user may read; the search-bar filter is the GIN match
+alone. So these figures are the glue's candidate query; this script does not start Odoo.
+
     python3 benchmarks/search.py --size 100000
 """
 

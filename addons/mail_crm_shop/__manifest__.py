@@ -12,11 +12,14 @@
     "external_dependencies": {"python": ["imapclient"]},
     "data": [
         "security/mail_crm_shop_security.xml",
+        "security/mail_crm_shop_archive_security.xml",
         "security/ir.model.access.csv",
         "data/ir_sequence_data.xml",
         "data/mail_message_subtype_data.xml",
         "data/crm_shop_case_cron.xml",
         "data/ir_cron_data.xml",
+        "data/ir_cron_archive.xml",
+        "data/crm_shop_search_cron.xml",
         "views/mail_crm_shop_menus.xml",
         "views/crm_shop_case_views.xml",
         "views/crm_shop_queue_views.xml",
@@ -25,6 +28,12 @@
         "wizards/crm_shop_case_reply_views.xml",
         "views/crm_shop_mailbox_views.xml",
         "views/crm_shop_inbound_mail_views.xml",
+        "views/crm_shop_mail_tracking_views.xml",
+        "views/crm_shop_archive_views.xml",
+        "views/crm_shop_search_views.xml",
     ],
     "demo": ["demo/mail_crm_shop_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["mail_crm_shop/static/tests/tours/*.js"],
+    },
 }

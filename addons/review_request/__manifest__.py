@@ -21,4 +21,7 @@
         "wizards/review_mail_preview_views.xml",
     ],
     "demo": ["demo/review_request_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["review_request/static/tests/tours/*.js"],
+    },
 }

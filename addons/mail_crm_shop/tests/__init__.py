@@ -1,4 +1,7 @@
 from . import (
+    test_archive_entry,
+    test_archive_export,
+    test_archive_retention,
     test_case,
     test_case_assignment,
     test_case_customer,
@@ -6,6 +9,12 @@ from . import (
     test_case_lock,
     test_case_sla,
     test_case_text_block,
+    test_fulltext_search,
+    test_imap_dovecot,
     test_mail_ingest,
     test_mail_routing,
+    test_mail_tracking,
+    test_mail_tracking_http,
+    test_mail_tracking_smtp,
+    test_tour_inbox,
 )

@@ -4,4 +4,5 @@ from . import (
     test_review_request,
     test_review_routing,
     test_review_send,
+    test_tour_review,
 )

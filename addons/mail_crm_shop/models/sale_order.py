@@ -1,0 +1,20 @@
+from odoo import fields, models
+
+from .crm_shop_mail_tracking import TRACKING_STATUSES
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    crm_shop_mail_status = fields.Selection(
+        TRACKING_STATUSES,
+        string="Mail status",
+        compute="_compute_crm_shop_mail_status",
+        help="What became of the latest mail sent about this order.",
+    )
+
+    def _compute_crm_shop_mail_status(self):
+        latest = self.env["crm.shop.mail.tracking"].sudo()._for_documents(self._name, self.ids)
+        for order in self:
+            tracking = latest.get(order.id)
+            order.crm_shop_mail_status = tracking.status if tracking else False

@@ -1,0 +1,1 @@
+from . import shop_payment_import_wizard

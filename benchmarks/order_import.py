@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""Order import rate: shop orders to confirmed sale orders with deliveries, ours vs bare ORM.
+
+A local HTTP server serves N orders (default 1,000, three lines each) in Shopify's
+documented REST format (``tests/data/shops/shopify/order.json``, paged by ``Link``
+headers). In one scratch Odoo 19 database with ``shop_connector``:
+
+* **ours**: a Shopify ``shop.backend`` fetches the orders with the real adapter
+  (``shop.backend._cron_import``: raw payloads stored, cursor committed per page), then
+  ``shop.order.import._cron_process`` turns them into quotations (customer found or
+  created, products by SKU, checks) and the release rule (PayPal: released at once)
+  confirms them: deliveries created and reserved, order confirmation mail queued;
+  one committed unit per order. Orders/s from the first request to the last delivery.
+* **peer**: the same orders, already decoded, as a bare ORM ``sale.order.create`` with
+  the same customers and products, followed by ``action_confirm()``, in one transaction.
+
+Also printed: the import's own overhead (ours against the peer, in % of the peer's time)
+and linearity (ours at a quarter of the size against ours at the full size).
+Figure ``order_import``, orders/s, higher is better; the target is 20 orders/s for ours
+(the JSON line's ``ratio`` is ours/peer as everywhere; ``target_orders_per_s`` is the
+absolute target). Needs Odoo 19 and PostgreSQL (see ``scripts/backoffice.py``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+
+from backoffice import drop_database, odoo_command, odoo_status  # noqa: E402
+
+from benchmarks.harness import Result, parse_args, report, stopwatch  # noqa: E402
+
+DB = "bench_order_import"
+SAMPLE = ROOT / "tests" / "data" / "shops" / "shopify" / "order.json"
+START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+SKUS = [f"BENCH-{n:02d}" for n in range(30)]
+CUSTOMERS = 200
+TARGET = 20.0
+PAGE = 250
+
+
+def make_orders(first_id: int, count: int) -> list[dict]:
+    """``count`` clean Shopify orders (PayPal, three lines, 19 % VAT included)."""
+    sample = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    template_line = sample["line_items"][0]
+    orders = []
+    for n in range(count):
+        index = first_id + n
+        order = copy.deepcopy(sample)
+        customer = index % CUSTOMERS
+        email = f"kunde{customer}@example.com"
+        stamp = (START + timedelta(seconds=index)).isoformat()
+        lines = []
+        for k in range(3):
+            line = copy.deepcopy(template_line)
+            line.update(
+                id=index * 10 + k,
+                sku=SKUS[(index + k * 7) % len(SKUS)],
+                name=f"Artikel {k}",
+                title=f"Artikel {k}",
+                quantity=1,
+                price="11.90",
+                fulfillable_quantity=1,
+                tax_lines=[{"price": "1.90", "rate": 0.19, "title": "MwSt"}],
+                discount_allocations=[],
+            )
+            lines.append(line)
+        address = dict(sample["billing_address"], first_name="Kunde", last_name=str(customer))
+        address["name"] = f"Kunde {customer}"
+        order.update(
+            id=index,
+            admin_graphql_api_id=f"gid://shopify/Order/{index}",
+            name=f"#{index}",
+            order_number=index,
+            email=email,
+            created_at=stamp,
+            updated_at=stamp,
+            processed_at=stamp,
+            note="",
+            total_price="40.60",
+            subtotal_price="35.70",
+            total_line_items_price="35.70",
+            total_discounts="0.00",
+            total_tax="6.48",
+            discount_codes=[],
+            line_items=lines,
+            billing_address=address,
+            shipping_address=address,
+            customer=dict(sample["customer"], id=customer + 1, email=email),
+        )
+        orders.append(order)
+    return orders
+
+
+class ShopifyServer:
+    """``GET /admin/api/2024-07/orders.json`` over ``orders``, pages of 250 by page_info."""
+
+    def __init__(self, orders: list[dict]):
+        self.orders = orders
+        self.requests = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                server.requests += 1
+                query = parse_qs(urlsplit(self.path).query)
+                start = int(query.get("page_info", ["0"])[0])
+                page = server.orders[start : start + PAGE]
+                body = json.dumps({"orders": page}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                if start + PAGE < len(server.orders):
+                    url = f"{server.url}/admin/api/2024-07/orders.json"
+                    link = f'<{url}?limit={PAGE}&page_info={start + PAGE}>; rel="next"'
+                    self.send_header("Link", link)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+def open_registry():
+    import odoo  # noqa: F401
+    from odoo.modules.registry import Registry
+    from odoo.tools import config
+
+    config.parse_config(odoo_command("-d", DB)[3:], setup_logging=False)
+    return Registry(DB)
+
+
+def prepare(registry) -> None:
+    """Products with plenty of stock, so every delivery is reserved."""
+    from odoo import api
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, 1, {})
+        env.ref("base.EUR").active = True
+        env["product.pricelist"].create({"name": "Shop EUR", "currency_id": env.ref("base.EUR").id})
+        stock = env["stock.warehouse"].search([], limit=1).lot_stock_id
+        for sku in SKUS:
+            product = env["product.product"].create(
+                {
+                    "name": sku,
+                    "default_code": sku,
+                    "type": "consu",
+                    "is_storable": True,
+                    "list_price": 11.90,
+                }
+            )
+            env["stock.quant"]._update_available_quantity(product, stock, 100_000)
+
+
+def measure_ours(registry, orders: list[dict], name: str) -> float:
+    from odoo import api
+
+    with ShopifyServer(orders) as server:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, 1, {})
+            backend = env["shop.backend"].create(
+                {
+                    "name": name,
+                    "backend_type": "shopify",
+                    "api_url": server.url,
+                    "api_secret": "bench-token",
+                    "import_since_date": START.date() - timedelta(days=1),
+                    "pricelist_id": env["product.pricelist"]
+                    .search([("name", "=", "Shop EUR")], limit=1)
+                    .id,
+                }
+            )
+            backend_id = backend.id
+        with stopwatch() as elapsed:
+            with registry.cursor() as cr:
+                env = api.Environment(cr, 1, {})
+                env["shop.backend"].browse(backend_id)._import_orders()
+            while True:
+                with registry.cursor() as cr:
+                    env = api.Environment(cr, 1, {})
+                    Import = env["shop.order.import"]
+                    due = Import.search_count(
+                        [("backend_id", "=", backend_id), ("state", "=", "pending")]
+                    )
+                    if not due:
+                        break
+                    Import._cron_process(batch_size=PAGE)
+        seconds = elapsed()
+    with registry.cursor() as cr:
+        env = api.Environment(cr, 1, {})
+        sale = env["sale.order"].search([("shop_backend_id", "=", backend_id)])
+        confirmed = sale.filtered(lambda o: o.state == "sale" and o.picking_ids)
+        summary = dict(
+            env["shop.order.import"]._read_group(
+                [("backend_id", "=", backend_id)], ["state"], ["__count"]
+            )
+        )
+        failed = env["shop.order.import"].search(
+            [("backend_id", "=", backend_id), ("state", "!=", "done")], limit=1
+        )
+        cases = env["crm.shop.case"].search([("sale_order_id", "in", sale.ids)], limit=3)
+        holds = cases.mapped("name") + failed.mapped("last_error")
+    print(
+        f"ours ({name}): {len(orders)} orders in {seconds:.1f} s, {server.requests} requests, "
+        f"imports {summary}, {len(confirmed)} confirmed with deliveries"
+    )
+    assert len(confirmed) == len(orders), f"{len(confirmed)} of {len(orders)} confirmed: {holds}"
+    return len(orders) / seconds
+
+
+def measure_peer(registry, orders: list[dict]) -> float:
+    from odoo import Command, api
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, 1, {})
+        products = {p.default_code: p.id for p in env["product.product"].search([])}
+        with stopwatch() as elapsed:
+            partners = {}
+            created = env["sale.order"]
+            for order in orders:
+                email = order["email"]
+                if email not in partners:
+                    partner = env["res.partner"].search([("email", "=", email)], limit=1)
+                    partners[email] = (
+                        partner.id
+                        or env["res.partner"]
+                        .create({"name": order["billing_address"]["name"], "email": email})
+                        .id
+                    )
+                vals = {
+                    "partner_id": partners[email],
+                    "client_order_ref": order["name"],
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": products[line["sku"]],
+                                "product_uom_qty": line["quantity"],
+                                "price_unit": float(line["price"]),
+                            }
+                        )
+                        for line in order["line_items"]
+                    ],
+                }
+                sale = env["sale.order"].create(vals)
+                sale.action_confirm()
+                created |= sale
+            env.flush_all()
+            seconds = elapsed()
+        assert all(o.picking_ids for o in created), "peer: a delivery is missing"
+    print(f"peer: {len(orders)} orders created and confirmed in {seconds:.1f} s")
+    return len(orders) / seconds
+
+
+def main() -> int:
+    args = parse_args(1000, __doc__)
+    ok, reason = odoo_status()
+    if not ok:
+        print(reason)
+        return 2
+    keep = os.environ.get("BENCH_KEEP_DB")  # reuse an installed scratch db (development)
+    if not keep:
+        drop_database(DB)
+    subprocess.run(
+        odoo_command(
+            "-d",
+            DB,
+            "-i",
+            "shop_connector",
+            "--stop-after-init",
+            "--http-interface",
+            "127.0.0.1",
+            "--log-level",
+            "warn",
+        ),
+        check=True,
+        cwd="/",
+    )
+    try:
+        registry = open_registry()
+        prepare(registry)
+        quarter = max(args.size // 4, 1)
+        small = measure_ours(registry, make_orders(10_000_000, quarter), "Shopify small")
+        ours = measure_ours(registry, make_orders(20_000_000, args.size), "Shopify")
+        peer = measure_peer(registry, make_orders(30_000_000, args.size))
+    finally:
+        if not keep:
+            drop_database(DB)
+    overhead = (peer / ours - 1) * 100
+    print(
+        f"import overhead vs bare create+confirm: {overhead:.0f} % more time per order; "
+        f"linearity: {small:.1f} orders/s at {quarter}, {ours:.1f} orders/s at {args.size} "
+        f"({ours / small:.2f}); target {TARGET} orders/s: "
+        f"{'met' if ours >= TARGET else 'MISSED'}"
+    )
+    report(
+        Result(
+            "order_import",
+            "orders/s",
+            ours,
+            peer,
+            target=TARGET,
+            size=args.size,
+            extra={
+                "target_orders_per_s": TARGET,
+                "overhead_pct": round(overhead, 1),
+                "orders_per_s_quarter": round(small, 3),
+                "linearity": round(ours / small, 3),
+            },
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
