@@ -174,12 +174,20 @@ class CrmShopMailbox(models.Model):
     def _sync_folder(self, adapter, folder, batch_size, now):
         """Store up to ``batch_size`` new mails of ``folder``, commit, then flag them seen."""
         with self.env.cr.savepoint():
-            fetched_uids, stored = self._store_folder_batch(adapter, folder, batch_size, now)
+            stored = self._store_folder_batch(adapter, folder, batch_size, now)
         # the mails and the folder state are committed before the server hears of them
         self.env["ir.cron"]._commit_progress()
-        if fetched_uids and self.mark_seen:
-            adapter.set_seen(folder, fetched_uids, True)
+        self._flag_stored_seen(adapter, folder)
         return stored
+
+    def _flag_stored_seen(self, adapter, folder):
+        """Flag every stored but not yet flagged mail of ``folder`` as seen on the server."""
+        folder_state = self._get_folder_state(folder)
+        uids = [int(uid) for uid in (folder_state.unflagged_uids or "").split(",") if uid]
+        if uids and self.mark_seen:
+            adapter.set_seen(folder, uids, True)
+        if folder_state.unflagged_uids:
+            folder_state.unflagged_uids = False
 
     def _store_folder_batch(self, adapter, folder, batch_size, now):
         folder_state = self._get_folder_state(folder)
@@ -188,7 +196,7 @@ class CrmShopMailbox(models.Model):
         if folder_state.uidvalidity != uidvalidity:
             # the folder was rebuilt: read it again from the start, the dedupe key
             # keeps mails already stored under the old UIDVALIDITY from coming back
-            folder_state.write({"uidvalidity": uidvalidity, "last_uid": 0})
+            folder_state.write({"uidvalidity": uidvalidity, "last_uid": 0, "unflagged_uids": False})
         last_uid = folder_state.last_uid
         uids = sorted(uid for uid in adapter.search_uids(folder, last_uid + 1) if uid > last_uid)
         if len(uids) > batch_size:  # more to read: run again soon rather than in 2 minutes
@@ -200,8 +208,16 @@ class CrmShopMailbox(models.Model):
             fetched_uids.append(fetched.uid)
         if uids:
             last_uid = max(uids)
-        folder_state.write({"last_uid": last_uid, "last_sync_date": now})
-        return fetched_uids, stored
+        unflagged = [uid for uid in (folder_state.unflagged_uids or "").split(",") if uid]
+        unflagged += [str(uid) for uid in fetched_uids]
+        folder_state.write(
+            {
+                "last_uid": last_uid,
+                "last_sync_date": now,
+                "unflagged_uids": ",".join(unflagged) or False,
+            }
+        )
+        return stored
 
     def _get_folder_state(self, folder):
         FolderState = self.env["crm.shop.folder.state"]

@@ -213,6 +213,9 @@ class TestMailIngest(MailIngestCommon):
         self._process()
         self.assertEqual(self.mailbox.state, "ok")
         self.assertEqual(len(self._cases()), 1)
+        self.assertEqual(
+            self.server.folder("INBOX")["seen"], {1}, "the next sync flags what was left"
+        )
 
     def test_real_adapter_gets_the_mailbox_settings(self):
         self.mailbox.write({"host": "imap.example.de", "port": 143, "security": "starttls"})

@@ -1,4 +1,17 @@
-from odoo import fields, models
+import json
+import logging
+from datetime import timedelta, timezone
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+
+from odoo.addons.mail_crm_shop.services.errors import PermanentError
+from odoo.addons.mail_crm_shop.services.retry import decide_retry
+
+from ..adapters.shops.base import MAPPING_ERRORS
+from ..adapters.shops.registry import PAYLOAD_MAPPERS
+
+_logger = logging.getLogger(__name__)
 
 IMPORT_STATES = [
     ("pending", "Pending"),
@@ -8,18 +21,25 @@ IMPORT_STATES = [
 ]
 
 
+def _naive_utc(value):
+    return value.astimezone(timezone.utc).replace(tzinfo=None) if value else False
+
+
 class ShopOrderImport(models.Model):
     """One order as fetched from a shop: the raw payload first, the sale order later."""
 
     _name = "shop.order.import"
     _description = "Imported shop order"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "id desc"
     _rec_name = "external_id"
 
     backend_id = fields.Many2one("shop.backend", required=True, ondelete="restrict", index=True)
     external_id = fields.Char(string="External order id", required=True, readonly=True)
     payload = fields.Text(readonly=True, help="The order exactly as the shop delivered it.")
+    shop_updated_date = fields.Datetime(
+        string="Changed in the shop", readonly=True, help="The order's last change in the shop."
+    )
     state = fields.Selection(
         IMPORT_STATES, default="pending", required=True, index=True, tracking=True
     )
@@ -33,7 +53,171 @@ class ShopOrderImport(models.Model):
         "(backend_id, external_id)", "This order was already imported from this shop."
     )
 
-    def action_retry(self):
-        self.filtered(lambda r: r.state in ("error", "failed")).write(
-            {"state": "pending", "next_attempt_date": fields.Datetime.now()}
+    # --- ingest (called by shop.backend._import_orders, one page at a time) ----------
+
+    @api.model
+    def _store_page(self, backend, page):
+        """Store a fetched page: new orders, changed orders back to pending, unmapped as failed."""
+        ids = [o.external_id for o in page.orders] + [u.external_id for u in page.unmapped]
+        existing = {
+            r.external_id: r
+            for r in self.search(
+                Domain("backend_id", "=", backend.id) & Domain("external_id", "in", ids)
+            )
+        }
+        for order in page.orders:
+            vals = {
+                "payload": json.dumps(order.raw, sort_keys=True, default=str),
+                "shop_updated_date": _naive_utc(order.updated_at),
+            }
+            self._store_one(backend, order.external_id, vals, existing)
+        for unmapped in page.unmapped:
+            vals = {"payload": json.dumps(unmapped.raw, sort_keys=True, default=str)}
+            record = self._store_one(backend, unmapped.external_id, vals, existing)
+            if record:
+                record._record_failure(PermanentError(unmapped.error))
+
+    def _store_one(self, backend, external_id, vals, existing):
+        record = existing.get(external_id)
+        if record and (
+            record.payload == vals["payload"]
+            or (
+                record.shop_updated_date
+                and vals.get("shop_updated_date")
+                and vals["shop_updated_date"] <= record.shop_updated_date
+            )
+        ):
+            return self.browse()  # seen already: nothing changed
+        vals.update(
+            state="pending",
+            attempt_count=0,
+            last_error=False,
+            next_attempt_date=fields.Datetime.now(),
         )
+        if record:
+            record.write(vals)
+            return record
+        record = self.create({"backend_id": backend.id, "external_id": external_id, **vals})
+        existing[external_id] = record
+        return record
+
+    # --- processing cron ----------------------------------------------------------
+
+    @api.model
+    def _due_domain(self):
+        return Domain("state", "in", ["pending", "error"]) & (
+            Domain("next_attempt_date", "=", False)
+            | Domain("next_attempt_date", "<=", fields.Datetime.now())
+        )
+
+    @api.model
+    def _cron_process(self, batch_size=50):
+        """Turn stored orders into sale orders, oldest first, one committed unit per order."""
+        due = self._due_domain()
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=self.search_count(due))
+        for record in self.search(due, limit=batch_size, order="id"):
+            locked = record.try_lock_for_update().filtered_domain(due)
+            if locked:
+                locked._process()
+            if not cron._commit_progress(1):
+                break
+
+    def action_retry(self):
+        retried = self.filtered(lambda r: r.state in ("error", "failed"))
+        retried.write(
+            {"state": "pending", "attempt_count": 0, "next_attempt_date": fields.Datetime.now()}
+        )
+        retried.activity_unlink(["mail.mail_activity_data_todo"])
+
+    def action_open_sale_order(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.order",
+            "res_id": self.sale_order_id.id,
+            "view_mode": "form",
+        }
+
+    @api.private
+    def _process(self):
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                sale_order = self._apply()
+        except Exception as exc:  # noqa: BLE001 - unit-of-work boundary, recorded
+            self._record_failure(exc)
+        else:
+            self.write(
+                {
+                    "state": "done",
+                    "sale_order_id": sale_order.id,
+                    "last_error": False,
+                    "next_attempt_date": False,
+                }
+            )
+            self.activity_unlink(["mail.mail_activity_data_todo"])
+
+    def _record_failure(self, exc):
+        _logger.info("Shop order import %s failed: %s", self.id, exc)
+        decision = decide_retry(exc, self.attempt_count, fields.Datetime.now())
+        error = f"{type(exc).__name__}: {exc}"
+        self.write(
+            {
+                "state": decision.state,
+                "attempt_count": decision.attempt_count,
+                "next_attempt_date": decision.next_attempt_date,
+                "last_error": error,
+            }
+        )
+        if decision.state == "failed":
+            self.message_post(
+                body=self.env._("This order could not be imported: %s", error),
+                subtype_xmlid="mail.mt_note",
+            )
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Shop order import failed"),
+                note=error,
+                user_id=(self.backend_id.user_id or self.backend_id.create_uid or self.env.user).id,
+            )
+
+    def _map_payload(self):
+        """The stored payload as a ShopOrder; a payload that cannot be mapped fails at once."""
+        mapper = PAYLOAD_MAPPERS.get(self.backend_id.backend_type)
+        if mapper is None:
+            raise PermanentError(f"no payload mapping for {self.backend_id.backend_type}")
+        try:
+            return mapper(json.loads(self.payload or "{}"))
+        except MAPPING_ERRORS as exc:
+            if isinstance(exc, PermanentError):
+                raise
+            raise PermanentError(f"{type(exc).__name__}: {exc}") from exc
+
+    def _shop_recent_orders(self, partner, days=7):
+        """The customer's other orders of this shop of the last days, for duplicate checks."""
+        since = fields.Datetime.now() - timedelta(days=days)
+        others = self.search(
+            Domain("backend_id", "=", self.backend_id.id)
+            & Domain("id", "!=", self.id)
+            & Domain("sale_order_id.partner_id", "child_of", partner.commercial_partner_id.id)
+            & Domain("create_date", ">=", since),
+            limit=50,
+        )
+        orders = []
+        for other in others:
+            try:
+                orders.append(other._map_payload())
+            except PermanentError:
+                continue  # a failed import is listed as such; nothing to compare with
+        return orders
+
+    def _apply(self):
+        """Create, update or cancel the sale order of this import; return it."""
+        order = self._map_payload()
+        sale_orders = self.env["sale.order"].with_company(self.backend_id.company_id)
+        if self.sale_order_id:
+            return self.sale_order_id._shop_apply_change(self, order)
+        if order.status == "cancelled":
+            return sale_orders.browse()  # cancelled before we ever saw it: nothing to do
+        return sale_orders._shop_create_from_import(self, order)
