@@ -1,3 +1,5 @@
+# ruff: noqa: I001 - the abstract models first: the others inherit them
+from . import crm_shop_work_unit_mixin
 from . import (
     account_move,
     account_move_send,

@@ -6,21 +6,13 @@ from email.errors import MessageError
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
-from odoo.fields import Domain
+from odoo import fields, models
 
 from ..services.errors import TransientError
 from ..services.mail_routing import UnreadableMail, decide_followup, read_headers
-from ..services.retry import decide_retry
 
 _logger = logging.getLogger(__name__)
 
-INBOUND_STATES = [
-    ("pending", "Pending"),
-    ("done", "Done"),
-    ("error", "Error (retry scheduled)"),
-    ("failed", "Failed"),
-]
 CLOSED_CASE_STATES = ("done", "archived")
 
 
@@ -29,7 +21,7 @@ class CrmShopInboundMail(models.Model):
 
     _name = "crm.shop.inbound.mail"
     _description = "Inbound mail of a team inbox mailbox"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["crm.shop.work.unit.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "id desc"
     _rec_name = "subject"
 
@@ -48,12 +40,7 @@ class CrmShopInboundMail(models.Model):
     raw = fields.Binary(string="Original mail", attachment=True, readonly=True)
     raw_filename = fields.Char(compute="_compute_raw_filename")
     is_auto_reply = fields.Boolean(string="Automatic reply", readonly=True)
-    state = fields.Selection(
-        INBOUND_STATES, default="pending", required=True, readonly=True, index=True, tracking=True
-    )
-    attempt_count = fields.Integer(readonly=True)
-    next_attempt_date = fields.Datetime(readonly=True, default=fields.Datetime.now)
-    last_error = fields.Text(readonly=True)
+    state = fields.Selection(tracking=True)
     case_id = fields.Many2one("crm.shop.case", readonly=True, index="btree_not_null")
 
     _imap_uid_uniq = models.UniqueIndex("(mailbox_id, folder, uidvalidity, uid)")
@@ -62,35 +49,6 @@ class CrmShopInboundMail(models.Model):
     def _compute_raw_filename(self):
         for record in self:
             record.raw_filename = f"mail-{record.id or 'new'}.eml"
-
-    # --- cron ------------------------------------------------------------------
-
-    @api.model
-    def _due_domain(self):
-        return Domain("state", "in", ["pending", "error"]) & (
-            Domain("next_attempt_date", "=", False)
-            | Domain("next_attempt_date", "<=", fields.Datetime.now())
-        )
-
-    @api.model
-    def _cron_process(self, batch_size=50):
-        """Turn stored mails into cases, oldest first, one committed unit per mail."""
-        due = self._due_domain()
-        cron = self.env["ir.cron"]
-        cron._commit_progress(remaining=self.search_count(due))
-        for record in self.search(due, limit=batch_size, order="id"):
-            locked = record.try_lock_for_update().filtered_domain(due)
-            if locked:
-                locked._process()
-            if not cron._commit_progress(1):
-                break
-
-    def action_retry(self):
-        retried = self.filtered(lambda r: r.state in ("error", "failed"))
-        retried.write(
-            {"state": "pending", "attempt_count": 0, "next_attempt_date": fields.Datetime.now()}
-        )
-        retried.activity_unlink(["mail.mail_activity_data_todo"])
 
     def action_open_case(self):
         self.ensure_one()
@@ -103,42 +61,14 @@ class CrmShopInboundMail(models.Model):
 
     # --- processing --------------------------------------------------------------
 
-    @api.private
-    def _process(self):
-        self.ensure_one()
-        try:
-            with self.env.cr.savepoint():
-                case = self._apply()
-        except Exception as exc:  # noqa: BLE001 - unit-of-work boundary, recorded
-            self._record_failure(exc)
-        else:
-            self.write(
-                {
-                    "state": "done",
-                    "case_id": case.id,
-                    "last_error": False,
-                    "next_attempt_date": False,
-                }
-            )
+    def _prepare_done_vals(self, result):
+        return {"case_id": result.id}
 
-    def _record_failure(self, exc):
-        _logger.info("Inbound mail %s failed: %s", self.id, exc)
-        decision = decide_retry(exc, self.attempt_count, fields.Datetime.now())
-        error = f"{type(exc).__name__}: {exc}"
-        self.write(
-            {
-                "state": decision.state,
-                "attempt_count": decision.attempt_count,
-                "next_attempt_date": decision.next_attempt_date,
-                "last_error": error,
-            }
-        )
-        if decision.state == "failed":
-            self.message_post(
-                body=self.env._("This mail could not be turned into a case: %s", error),
-                subtype_xmlid="mail.mt_note",
-            )
-            self.mailbox_id._notify_responsible(self, self.env._("Incoming mail failed"), error)
+    def _failure_message(self, error):
+        return self.env._("This mail could not be turned into a case: %s", error)
+
+    def _notify_failed(self, error):
+        self.mailbox_id._notify_responsible(self, self.env._("Incoming mail failed"), error)
 
     def _get_raw(self):
         return base64.b64decode(self.with_context(bin_size=False).raw or b"")

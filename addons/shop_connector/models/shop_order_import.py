@@ -6,19 +6,11 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 
 from odoo.addons.mail_crm_shop.services.errors import PermanentError
-from odoo.addons.mail_crm_shop.services.retry import decide_retry
 
 from ..adapters.shops.base import MAPPING_ERRORS
 from ..adapters.shops.registry import PAYLOAD_MAPPERS
 
 _logger = logging.getLogger(__name__)
-
-IMPORT_STATES = [
-    ("pending", "Pending"),
-    ("done", "Done"),
-    ("error", "Error (retry scheduled)"),
-    ("failed", "Failed"),
-]
 
 
 def _naive_utc(value):
@@ -30,7 +22,7 @@ class ShopOrderImport(models.Model):
 
     _name = "shop.order.import"
     _description = "Imported shop order"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["crm.shop.work.unit.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "id desc"
     _rec_name = "external_id"
 
@@ -40,12 +32,7 @@ class ShopOrderImport(models.Model):
     shop_updated_date = fields.Datetime(
         string="Changed in the shop", readonly=True, help="The order's last change in the shop."
     )
-    state = fields.Selection(
-        IMPORT_STATES, default="pending", required=True, index=True, tracking=True
-    )
-    attempt_count = fields.Integer(readonly=True)
-    next_attempt_date = fields.Datetime(readonly=True, default=fields.Datetime.now)
-    last_error = fields.Text(readonly=True)
+    state = fields.Selection(tracking=True)
     sale_order_id = fields.Many2one("sale.order", readonly=True, index="btree_not_null")
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
 
@@ -103,33 +90,6 @@ class ShopOrderImport(models.Model):
 
     # --- processing cron ----------------------------------------------------------
 
-    @api.model
-    def _due_domain(self):
-        return Domain("state", "in", ["pending", "error"]) & (
-            Domain("next_attempt_date", "=", False)
-            | Domain("next_attempt_date", "<=", fields.Datetime.now())
-        )
-
-    @api.model
-    def _cron_process(self, batch_size=50):
-        """Turn stored orders into sale orders, oldest first, one committed unit per order."""
-        due = self._due_domain()
-        cron = self.env["ir.cron"]
-        cron._commit_progress(remaining=self.search_count(due))
-        for record in self.search(due, limit=batch_size, order="id"):
-            locked = record.try_lock_for_update().filtered_domain(due)
-            if locked:
-                locked._process()
-            if not cron._commit_progress(1):
-                break
-
-    def action_retry(self):
-        retried = self.filtered(lambda r: r.state in ("error", "failed"))
-        retried.write(
-            {"state": "pending", "attempt_count": 0, "next_attempt_date": fields.Datetime.now()}
-        )
-        retried.activity_unlink(["mail.mail_activity_data_todo"])
-
     def action_open_sale_order(self):
         self.ensure_one()
         return {
@@ -139,48 +99,20 @@ class ShopOrderImport(models.Model):
             "view_mode": "form",
         }
 
-    @api.private
-    def _process(self):
-        self.ensure_one()
-        try:
-            with self.env.cr.savepoint():
-                sale_order = self._apply()
-        except Exception as exc:  # noqa: BLE001 - unit-of-work boundary, recorded
-            self._record_failure(exc)
-        else:
-            self.write(
-                {
-                    "state": "done",
-                    "sale_order_id": sale_order.id,
-                    "last_error": False,
-                    "next_attempt_date": False,
-                }
-            )
-            self.activity_unlink(["mail.mail_activity_data_todo"])
+    def _prepare_done_vals(self, result):
+        self.activity_unlink(["mail.mail_activity_data_todo"])
+        return {"sale_order_id": result.id}
 
-    def _record_failure(self, exc):
-        _logger.info("Shop order import %s failed: %s", self.id, exc)
-        decision = decide_retry(exc, self.attempt_count, fields.Datetime.now())
-        error = f"{type(exc).__name__}: {exc}"
-        self.write(
-            {
-                "state": decision.state,
-                "attempt_count": decision.attempt_count,
-                "next_attempt_date": decision.next_attempt_date,
-                "last_error": error,
-            }
+    def _failure_message(self, error):
+        return self.env._("This order could not be imported: %s", error)
+
+    def _notify_failed(self, error):
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("Shop order import failed"),
+            note=error,
+            user_id=(self.backend_id.user_id or self.backend_id.create_uid or self.env.user).id,
         )
-        if decision.state == "failed":
-            self.message_post(
-                body=self.env._("This order could not be imported: %s", error),
-                subtype_xmlid="mail.mt_note",
-            )
-            self.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=self.env._("Shop order import failed"),
-                note=error,
-                user_id=(self.backend_id.user_id or self.backend_id.create_uid or self.env.user).id,
-            )
 
     def _map_payload(self):
         """The stored payload as a ShopOrder; a payload that cannot be mapped fails at once."""
