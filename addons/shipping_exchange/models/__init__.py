@@ -1,1 +1,9 @@
-from . import shipping_exchange_profile, shipping_exchange_record, stock_picking
+from . import (
+    crm_shop_case,
+    product_template,
+    shipping_exchange_profile,
+    shipping_exchange_record,
+    shipping_exchange_record_inbound,
+    shipping_exchange_rule,
+    stock_picking,
+)

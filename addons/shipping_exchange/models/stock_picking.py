@@ -1,4 +1,18 @@
-from odoo import fields, models
+from decimal import Decimal
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+from odoo.tools import html2plaintext
+
+from odoo.addons.mail_crm_shop.services.errors import PermanentError
+
+from ..services.delivery_xml import Delivery, DeliveryLine, Recipient
+from ..services.packstation import detect_locker
+from ..services.routing import DeliveryFacts, route
+
+
+def _dec(value):
+    return Decimal(str(value or 0))
 
 
 class StockPicking(models.Model):
@@ -7,3 +21,198 @@ class StockPicking(models.Model):
     shipping_exchange_record_ids = fields.One2many(
         "shipping.exchange.record", "picking_id", string="Exchange records"
     )
+    shipping_exchange_held = fields.Boolean(
+        string="Held for shipping", readonly=True, copy=False, index="btree_not_null"
+    )
+    shipping_exchange_hold_reason = fields.Text(readonly=True, copy=False)
+    shipping_exchange_case_id = fields.Many2one(
+        "crm.shop.case", string="Shipping case", readonly=True, copy=False
+    )
+
+    def action_assign(self):
+        result = super().action_assign()
+        ready = self.filtered_domain(self._shipping_exchange_ready_domain())
+        ready.sudo()._shipping_exchange_route()  # stock users need no exchange rights
+        return result
+
+    @api.model
+    def _shipping_exchange_ready_domain(self):
+        sent = Domain("direction", "=", "out") & Domain("state", "!=", "cancel")
+        return (
+            Domain("picking_type_code", "=", "outgoing")
+            & Domain("state", "=", "assigned")
+            & Domain("shipping_exchange_held", "=", False)
+            & Domain("shipping_exchange_record_ids", "not any", sent)
+        )
+
+    @api.model
+    def _cron_route_deliveries(self, batch_size=100):
+        """Give each ready delivery its exchange record (or hold it), one commit each."""
+        ready = self._shipping_exchange_ready_domain()
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=self.search_count(ready))
+        for picking in self.search(ready, limit=batch_size, order="id"):
+            locked = picking.try_lock_for_update().filtered_domain(ready)
+            locked._shipping_exchange_route()
+            if not cron._commit_progress(1):
+                break
+
+    @api.private
+    def _shipping_exchange_route(self):
+        Record = self.env["shipping.exchange.record"]
+        for picking in self:
+            rules = self.env["shipping.exchange.rule"].search(
+                [("company_id", "in", [picking.company_id.id, False])]
+            )
+            if not rules:
+                continue  # the exchange is not set up for this company
+            profile_id, reasons = route(
+                [r._spec() for r in rules], picking._shipping_exchange_facts()
+            )
+            if profile_id:
+                Record._enqueue(picking, self.env["shipping.exchange.profile"].browse(profile_id))
+            else:
+                picking._shipping_exchange_hold("\n".join(reasons))
+
+    def _shipping_exchange_hold(self, reason):
+        self.ensure_one()
+        case = self.env["crm.shop.case"].create(
+            {
+                "name": self.env._("No carrier can take delivery %s", self.name),
+                "partner_id": self.partner_id.id,
+                "sale_order_id": self._shipping_exchange_sale_order().id,
+                "description": self.env._("No routing rule can serve this delivery: %s", reason),
+            }
+        )
+        self.write(
+            {
+                "shipping_exchange_held": True,
+                "shipping_exchange_hold_reason": reason,
+                "shipping_exchange_case_id": case.id,
+            }
+        )
+
+    def action_shipping_exchange_release_hold(self):
+        """After the delivery was changed: route it again."""
+        self.write({"shipping_exchange_held": False, "shipping_exchange_hold_reason": False})
+        ready = self.filtered_domain(self._shipping_exchange_ready_domain())
+        ready.sudo()._shipping_exchange_route()
+
+    def _shipping_exchange_sale_order(self):
+        if "sale_id" in self._fields:  # sale_stock installed
+            return self.sale_id
+        return self.env["sale.order"]
+
+    def _shipping_exchange_locker(self):
+        partner = self.partner_id
+        return detect_locker(partner.street or "", partner.street2 or "", partner.name or "")
+
+    def _shipping_exchange_facts(self):
+        self.ensure_one()
+        moves = self.move_ids.filtered(lambda m: m.state != "cancel")
+        categories = moves.product_id.categ_id
+        parents = self.env["product.category"].search([("id", "parent_of", categories.ids)])
+        order = self._shipping_exchange_sale_order()
+        return DeliveryFacts(
+            weight_kg=sum(
+                (_dec(m.product_id.weight) * _dec(m.product_uom_qty) for m in moves), Decimal(0)
+            ),
+            volume_m3=sum(
+                (_dec(m.product_id.volume) * _dec(m.product_uom_qty) for m in moves), Decimal(0)
+            ),
+            country=self.partner_id.country_id.code or "",
+            packstation=self._shipping_exchange_locker().packstation,
+            category_ids=frozenset(parents.ids),
+            team_id=order.team_id.id or None,
+            order_amount=_dec(order.amount_total) if order else None,
+            longest_side_cm=max(
+                (
+                    _dec(max(p.shipping_length_cm, p.shipping_width_cm, p.shipping_height_cm))
+                    for p in moves.product_id
+                ),
+                default=Decimal(0),
+            ),
+        )
+
+    def _shipping_exchange_delivery(self):
+        """The pure :class:`Delivery` the carrier gets for this picking."""
+        self.ensure_one()
+        partner = self.partner_id
+        locker = self._shipping_exchange_locker()
+        recipient = Recipient(
+            name=partner.name or "",
+            company=(partner.parent_id.is_company and partner.parent_id.name) or "",
+            street=partner.street or "",
+            street2=partner.street2 or "",
+            zip=partner.zip or "",
+            city=partner.city or "",
+            country=partner.country_id.code or "",
+            email=partner.email or "",
+            phone=partner.phone or "",
+            packstation=locker.packstation,
+            post_number=locker.post_number,
+        )
+        lines = tuple(
+            DeliveryLine(
+                sku=move.product_id.default_code or "",
+                name=move.product_id.display_name or "",
+                quantity=_dec(move.product_uom_qty),
+                weight_kg=_dec(move.product_id.weight),
+                ean=move.product_id.barcode or "",
+            )
+            for move in self.move_ids.filtered(lambda m: m.state != "cancel")
+        )
+        order = self._shipping_exchange_sale_order()
+        # cash on delivery: the shop connector (if installed) knows the payment method
+        cod = bool(
+            order and "shop_payment_method" in order._fields and order.shop_payment_method == "cod"
+        )
+        return Delivery(
+            reference=self.name,
+            order_reference=order.name or self.origin or self.name,
+            recipient=recipient,
+            lines=lines,
+            cod_amount=_dec(order.amount_total) if cod else None,
+            cod_currency=(order.currency_id.name or "") if cod else "",
+            shipping_date=self.scheduled_date.date() if self.scheduled_date else None,
+            note=html2plaintext(self.note) if self.note else "",
+        )
+
+    @api.private
+    def _shipping_exchange_confirm(self, confirmation):
+        """Write tracking and shipped quantities, then validate (backorder for the rest)."""
+        self.ensure_one()
+        if self.state in ("done", "cancel"):
+            raise PermanentError(
+                self.env._(
+                    "Delivery %(delivery)s is already %(state)s.",
+                    delivery=self.name,
+                    state=self.state,
+                )
+            )
+        moves = self.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
+        if confirmation.lines:
+            shipped = {}
+            for sku, qty in confirmation.lines:
+                shipped[sku] = shipped.get(sku, Decimal(0)) + qty
+            unknown = set(shipped) - set(moves.product_id.mapped("default_code"))
+            if unknown:
+                raise PermanentError(
+                    self.env._(
+                        "Delivery %(delivery)s has no product %(skus)s.",
+                        delivery=self.name,
+                        skus=", ".join(sorted(unknown)),
+                    )
+                )
+            for move in moves:
+                left = shipped.get(move.product_id.default_code, Decimal(0))
+                qty = min(left, _dec(move.product_uom_qty))
+                shipped[move.product_id.default_code] = left - qty
+                move.quantity = float(qty)
+        else:
+            for move in moves:
+                move.quantity = move.product_uom_qty
+        moves.picked = True
+        if confirmation.tracking_ref:
+            self.carrier_tracking_ref = confirmation.tracking_ref
+        self.with_context(skip_backorder=True, skip_sms=True).button_validate()

@@ -1,1 +1,9 @@
-from . import test_exchange_record
+from . import (
+    test_confirmation,
+    test_exchange_record,
+    test_portal_and_profile,
+    test_portal_page,
+    test_routing,
+    test_send,
+    test_watchdog,
+)
