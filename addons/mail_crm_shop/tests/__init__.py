@@ -10,6 +10,7 @@ from . import (
     test_case_sla,
     test_case_text_block,
     test_fulltext_search,
+    test_i18n,
     test_imap_dovecot,
     test_mail_ingest,
     test_mail_routing,

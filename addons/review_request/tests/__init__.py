@@ -1,4 +1,5 @@
 from . import (
+    test_i18n,
     test_review_optout,
     test_review_reply,
     test_review_request,

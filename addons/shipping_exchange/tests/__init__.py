@@ -1,6 +1,7 @@
 from . import (
     test_confirmation,
     test_exchange_record,
+    test_i18n,
     test_portal_and_profile,
     test_portal_page,
     test_routing,
