@@ -396,9 +396,7 @@ def _free_port() -> int:
 
 def cmd_test(args: argparse.Namespace) -> int:
     ensure_packages(ROOT / "requirements-test.txt")
-    still_missing = ensure_debian_packages(
-        {"dovecot": "dovecot-imapd", "chromium": "chromium"}
-    )
+    still_missing = ensure_debian_packages({"dovecot": "dovecot-imapd", "chromium": "chromium"})
     if still_missing:
         say(
             f"missing server binaries for integration tests: {', '.join(still_missing)} "
