@@ -2,21 +2,13 @@ import json
 import logging
 
 from odoo import api, fields, models
-from odoo.fields import Domain
 
 from odoo.addons.mail_crm_shop.services.errors import PermanentError, TransientError
-from odoo.addons.mail_crm_shop.services.retry import decide_retry
 
 from ..adapters.shops.base import ShipmentLine
 
 _logger = logging.getLogger(__name__)
 
-JOB_STATES = [
-    ("pending", "Pending"),
-    ("done", "Done"),
-    ("error", "Error (retry scheduled)"),
-    ("failed", "Failed"),
-]
 JOB_KINDS = [("confirm_shipment", "Shipment confirmation"), ("push_stock", "Stock update")]
 
 
@@ -25,7 +17,7 @@ class ShopSyncJob(models.Model):
 
     _name = "shop.sync.job"
     _description = "Shop write-back"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["crm.shop.work.unit.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "id desc"
     _rec_name = "external_ref"
 
@@ -38,12 +30,7 @@ class ShopSyncJob(models.Model):
         string="Reference", required=True, readonly=True, help="Shop order number or SKU."
     )
     payload = fields.Text(readonly=True, help="What is sent to the shop, as JSON.")
-    state = fields.Selection(
-        JOB_STATES, default="pending", required=True, readonly=True, index=True, tracking=True
-    )
-    attempt_count = fields.Integer(readonly=True)
-    next_attempt_date = fields.Datetime(readonly=True, default=fields.Datetime.now)
-    last_error = fields.Text(readonly=True)
+    state = fields.Selection(tracking=True)
     done_date = fields.Datetime(readonly=True)
     sale_order_id = fields.Many2one("sale.order", readonly=True, index="btree_not_null")
     picking_id = fields.Many2one("stock.picking", readonly=True, index="btree_not_null")
@@ -120,53 +107,23 @@ class ShopSyncJob(models.Model):
             }
         )
 
-    # --- cron ----------------------------------------------------------------------
+    # --- processing (the cron and retries come from crm.shop.work.unit.mixin) ----------
 
-    @api.model
-    def _due_domain(self):
-        return Domain("state", "in", ["pending", "error"]) & (
-            Domain("next_attempt_date", "=", False)
-            | Domain("next_attempt_date", "<=", fields.Datetime.now())
+    def _apply(self):
+        self._send()
+
+    def _prepare_done_vals(self, result):
+        return {"done_date": fields.Datetime.now()}
+
+    def _failure_message(self, error):
+        return self.env._("This write-back to the shop failed: %s", error)
+
+    def _notify_failed(self, error):
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("Shop write-back failed"),
+            note=error,
         )
-
-    @api.model
-    def _cron_run(self, batch_size=50):
-        """Send due write-backs to their shops, one committed unit per job."""
-        due = self._due_domain()
-        cron = self.env["ir.cron"]
-        cron._commit_progress(remaining=self.search_count(due))
-        for job in self.search(due, limit=batch_size, order="id"):
-            locked = job.try_lock_for_update().filtered_domain(due)
-            if locked:
-                locked._run()
-            if not cron._commit_progress(1):
-                break
-
-    def action_retry(self):
-        retried = self.filtered(lambda j: j.state in ("error", "failed"))
-        retried.write(
-            {"state": "pending", "attempt_count": 0, "next_attempt_date": fields.Datetime.now()}
-        )
-        retried.activity_unlink(["mail.mail_activity_data_todo"])
-        return True
-
-    @api.private
-    def _run(self):
-        self.ensure_one()
-        try:
-            with self.env.cr.savepoint():
-                self._send()
-        except Exception as exc:  # noqa: BLE001 - unit-of-work boundary, recorded
-            self._record_failure(exc)
-        else:
-            self.write(
-                {
-                    "state": "done",
-                    "done_date": fields.Datetime.now(),
-                    "last_error": False,
-                    "next_attempt_date": False,
-                }
-            )
 
     def _send(self):
         backend = self.backend_id
@@ -185,26 +142,3 @@ class ShopSyncJob(models.Model):
             if not data.get("sku"):
                 raise PermanentError("the product has no internal reference (SKU)")
             adapter.push_stock(data["sku"], data["quantity"])
-
-    def _record_failure(self, exc):
-        _logger.info("Shop write-back %s failed: %s", self.id, exc)
-        decision = decide_retry(exc, self.attempt_count, fields.Datetime.now())
-        error = f"{type(exc).__name__}: {exc}"
-        self.write(
-            {
-                "state": decision.state,
-                "attempt_count": decision.attempt_count,
-                "next_attempt_date": decision.next_attempt_date,
-                "last_error": error,
-            }
-        )
-        if decision.state == "failed":
-            self.message_post(
-                body=self.env._("This write-back to the shop failed: %s", error),
-                subtype_xmlid="mail.mt_note",
-            )
-            self.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=self.env._("Shop write-back failed"),
-                note=error,
-            )
