@@ -15,6 +15,7 @@ from shopaddons.shop_connector.services.matching import (
     match_all,
     match_transaction,
     name_similarity,
+    payer_name_key,
     rf_is_valid,
 )
 from shopaddons.shop_connector.services.payments import BankTransaction
@@ -327,3 +328,137 @@ def test_generated_labelled_set_keeps_the_quality_targets():
     assert quality["auto_precision"] == 1.0
     assert quality["auto_confirmed"] > len(cases) / 2
     assert quality["recall_first"] >= 0.95
+
+
+# --- learned payer names ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("learned", "payer"),
+    [
+        ("Müller, Hans-Jürgen", "HANS JUERGEN MUELLER"),
+        ("Oma  Schäfer", "schaefer oma"),
+        ("Gartenwelt Schmidt GmbH", "Gartenwelt Schmidt"),
+        ("Blumen Meyer G.m.b.H. & Co. KG", "BLUMEN MEYER"),
+        ("Meyer e. K.", "Meyer"),
+        ("Straßenbau Kühn UG (haftungsbeschränkt)", "STRASSENBAU KUEHN"),
+        ("Dr. Sophie Schäfer", "Frau Sophie Schaefer"),
+        ("Zoë Lefèvre", "Zoe Lefevre"),
+    ],
+)
+def test_payer_name_key_ignores_spelling_and_legal_forms(learned, payer):
+    assert payer_name_key(learned)
+    assert payer_name_key(learned) == payer_name_key(payer)
+
+
+@pytest.mark.parametrize(
+    ("learned", "payer"),
+    [
+        ("M. Schmidt", "K. Schmidt"),  # initials are kept
+        ("M. Schmidt", "Schmidt"),
+        ("Oma Schäfer", "Sophie Schäfer"),
+        ("Hans Müller", "Hans Müller-Lüdenscheidt"),
+    ],
+)
+def test_payer_name_key_keeps_different_names_apart(learned, payer):
+    assert payer_name_key(learned) != payer_name_key(payer)
+
+
+@pytest.mark.parametrize("name", ["", "  ", "GmbH", "A.", "Herr Dr."])
+def test_payer_name_key_of_no_name_is_empty(name):
+    assert payer_name_key(name) == ()
+
+
+def test_learned_name_rule_sits_between_iban_and_fuzzy_name():
+    assert POINTS["payer_known"] > POINTS["payer_name_learned"] > POINTS["payer_name_strong"]
+
+
+def test_learned_payer_name_raises_the_score_with_its_own_evidence():
+    txn = _txn("59.95", "Danke", "SCHAEFER, OMA")
+    before = match_transaction(txn, INDEX).proposals[0]
+    assert before.candidate_ids == (2,)
+    assert "payer_name_learned" not in _rules(before)
+    index = CandidateIndex([MUELLER, SCHAEFER, INVOICE_A, INVOICE_B], {"Oma Schäfer": 11})
+    result = match_transaction(txn, index)
+    after = result.proposals[0]
+    assert after.candidate_ids == (2,)
+    assert _rules(after)["payer_name_learned"] == POINTS["payer_name_learned"]
+    assert after.score == before.score + POINTS["payer_name_learned"]
+    learned = next(e for e in after.evidence if e.rule == "payer_name_learned")
+    assert learned.detail == "payer name 'SCHAEFER, OMA' paid for them before"
+    assert result.auto_confirm is None  # no reference: a person confirms
+
+
+def test_learned_name_replaces_the_fuzzy_name_rule():
+    index = CandidateIndex([MUELLER, SCHAEFER], {"Sophie Schäfer": 11})
+    top = match_transaction(_txn("59.95", "Danke", "Sophie Schäfer"), index).proposals[0]
+    assert _rules(top) == {"amount_equal": 30, "payer_name_learned": 20, "date_plausible": 5}
+
+
+def test_learned_name_is_never_enough_for_auto_confirm():
+    index = CandidateIndex([MUELLER, SCHAEFER], {"Oma Schäfer": 11})
+    known = {"DE11111111111111111111": 11}
+    txn = _txn("59.95", "Danke", "Oma Schäfer", "DE11111111111111111111")
+    result = match_transaction(txn, index, known)
+    top = result.proposals[0]
+    assert top.candidate_ids == (2,)
+    assert top.score >= MatchSettings().auto_threshold  # learned name + IBAN + amount
+    assert result.auto_confirm is None
+    assert result.needs_person
+    assert "below 80" in result.reason
+
+
+def test_learned_name_with_a_reference_confirms_as_a_fuzzy_name_would():
+    index = CandidateIndex([MUELLER, SCHAEFER], {"Oma Müller": 10})
+    result = match_transaction(_txn("119.90", "S0-0O4711", "Oma Mueller"), index)
+    assert result.auto_confirm is not None
+    assert result.auto_confirm.candidate_ids == (1,)
+    assert "payer_name_learned" in _rules(result.auto_confirm)
+
+
+def test_learned_name_finds_the_customer_in_a_crowded_amount_bucket():
+    crowd = [
+        Candidate("order", 100 + i, f"SO-9{i:05d}", partner_id=100 + i, amount_due=D("19.99"))
+        for i in range(40)
+    ]
+    crowd.append(Candidate("order", 999, "SO-999999", partner_id=999, amount_due=D("19.99")))
+    settings = MatchSettings(amount_bucket_limit=25)
+    txn = _txn("19.99", "Danke", "Vogel Opa")
+    assert match_transaction(txn, CandidateIndex(crowd), settings=settings).proposals == ()
+    index = CandidateIndex(crowd, {"Opa Vogel": 999})
+    result = match_transaction(txn, index, settings=settings)
+    assert [p.candidate_ids for p in result.proposals] == [(999,)]
+    assert result.auto_confirm is None
+
+
+def test_a_name_learned_for_two_customers_favours_neither():
+    index = CandidateIndex([MUELLER, SCHAEFER], {"Kasse Familie": 10, "KASSE, FAMILIE": 11})
+    result = match_transaction(_txn("10.00", "Danke", "Familie Kasse"), index)
+    assert {p.candidate_ids for p in result.proposals} == {(1,), (2,)}
+    for proposal in result.proposals:
+        details = {e.rule: e.detail for e in proposal.evidence}
+        assert "and for 1 other customer(s)" in details["payer_name_learned"]
+    assert result.proposals[0].score == result.proposals[1].score
+    assert result.auto_confirm is None
+
+
+def test_collective_payment_counts_a_learned_name_once():
+    index = CandidateIndex([INVOICE_A, INVOICE_B], {"Max Mustermann": 12})
+    result = match_transaction(
+        _txn("300.00", "RE 2026/0815 und RE 2026/0816", "Max Mustermann"), index
+    )
+    top = result.proposals[0]
+    assert top.candidate_ids == (3, 4)
+    assert _rules(top)["payer_name_learned"] == 20
+    assert "payer_name" not in _rules(top)
+    assert result.auto_confirm is top
+
+
+def test_match_all_takes_learned_names():
+    txn = _txn("59.95", "Danke", "Oma Schäfer")
+    plain, learned = (
+        match_all([txn], [MUELLER, SCHAEFER], learned_names=names)[0].proposals[0]
+        for names in (None, {"oma schaefer": 11})
+    )
+    assert "payer_name_learned" not in _rules(plain)
+    assert _rules(learned)["payer_name_learned"] == 20

@@ -32,6 +32,12 @@ class ShopPayerMapping(models.Model):
         return {mapping.value: mapping.partner_id.id for mapping in mappings}
 
     @api.model
+    def _known_payer_names(self, company):
+        """Payer name -> partner id, as the matcher's ``learned_names`` (it normalises them)."""
+        mappings = self.search([("company_id", "=", company.id), ("kind", "=", "name")])
+        return {mapping.value: mapping.partner_id.id for mapping in mappings}
+
+    @api.model
     def _learn(self, line, partner):
         """Remember who paid on ``line`` (a confirmed statement line) for ``partner``."""
         partner = partner.commercial_partner_id

@@ -86,7 +86,8 @@ class ShopPaymentMatch(models.Model):
         matches = self
         for company in lines.company_id:
             candidates, records = self._build_candidates(company)
-            known = self.env["shop.payer.mapping"]._known_payers(company)
+            payers = self.env["shop.payer.mapping"]
+            known, names = payers._known_payers(company), payers._known_payer_names(company)
             for account in lines.shop_payment_account_id:
                 account_lines = lines.filtered_domain(
                     [("shop_payment_account_id", "=", account.id), ("company_id", "=", company.id)]
@@ -95,7 +96,7 @@ class ShopPaymentMatch(models.Model):
                     continue
                 settings = MatchSettings(auto_threshold=account.auto_confirm_threshold)
                 transactions = [line._shop_to_transaction() for line in account_lines]
-                results = match_all(transactions, candidates, known, settings)
+                results = match_all(transactions, candidates, known, settings, learned_names=names)
                 for line, result in zip(account_lines, results, strict=True):
                     matches |= self._store_result(line, result, records, account)
         return matches

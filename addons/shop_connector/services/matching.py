@@ -21,6 +21,8 @@ amount_overpaid               5    more than due (overpayment, needs a person)
 collective_amount            30    several referenced candidates sum up to the amount
 payer_known                  25    IBAN or PayPal e-mail known for the customer (on the
                                    partner or learned in ``known_payers``)
+payer_name_learned           20    the payer's name paid for the customer before (learned
+                                   names, see :func:`payer_name_key`); replaces payer_name
 payer_name                 8..15   payer name resembles the customer's (fuzzy)
 date_plausible                5    paid from 3 days before to 90 days after the date
 date_implausible          -25/-10  paid long before the order existed / very late
@@ -30,8 +32,9 @@ Auto-confirm (the target is *no wrong automatic match*): only an incoming paymen
 best proposal needs no person, scores at least ``auto_threshold`` (so a reference is
 always part of it) and whose runner-up (not a part of it) is ``min_gap`` points below.
 
-Speed: candidates are indexed by reference keys, amount, partner keys and payer name, so
-each transaction only scores the handful of candidates sharing something with it.
+Speed: candidates are indexed by reference keys, amount, partner keys and payer name, and
+learned payer names by their normalised key, so each transaction only scores the handful
+of candidates sharing something with it.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ POINTS = {
     "amount_overpaid": 5,
     "collective_amount": 30,
     "payer_known": 25,
+    "payer_name_learned": 20,
     "payer_name_strong": 15,
     "payer_name_weak": 8,
     "date_plausible": 5,
@@ -78,6 +82,13 @@ _NAME_NOISE = frozenset(
      "dr", "prof", "und", "fa", "firma")
 )  # fmt: skip
 _TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+# legal forms dropped from learned payer names (besides those in _NAME_NOISE); dotted
+# spellings ("e. K.", "G.m.b.H.") are joined first, see payer_name_key
+_LEGAL_FORMS = frozenset(
+    ("ek", "ekfm", "eg", "kgaa", "se", "partg", "mbb", "haftungsbeschraenkt", "ltd",
+     "limited", "inc", "llc", "bv", "sarl", "sa")
+)  # fmt: skip
+_DOTTED = re.compile(r"\b(?:[a-z]\.\s*){2,}")
 WINDOW = 4  # a reference may be split into up to 4 purpose tokens ("SO 00 47 11")
 MAX_COLLECTIVE_REFS = 8
 
@@ -185,6 +196,26 @@ def name_tokens(name: str) -> tuple[str, ...]:
     return tuple(sorted({t for t in tokens if t not in _NAME_NOISE and len(t) > 1}))
 
 
+@lru_cache(maxsize=200_000)
+def payer_name_key(name: str) -> tuple[str, ...]:
+    """The key a learned payer name is remembered and looked up by.
+
+    Case, umlauts and ß (``Müller`` = ``MUELLER``), accents, punctuation, whitespace, word
+    order (``Müller, Hans`` = ``Hans Müller``), titles and legal forms (``GmbH``, ``e.K.``,
+    ``UG (haftungsbeschränkt)``…) are ignored; initials are kept, so ``M. Schmidt`` and
+    ``K. Schmidt`` stay apart. A name with no word of two letters or more has no key (``()``).
+    """
+    text = name.lower().translate(_TRANSLIT)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = _DOTTED.sub(lambda m: " " + re.sub(r"[^a-z]", "", m.group()) + " ", text)
+    tokens = {
+        t for t in re.findall(r"[a-z0-9]+", text) if t not in _NAME_NOISE and t not in _LEGAL_FORMS
+    }
+    if not any(len(t) > 1 for t in tokens):
+        return ()
+    return tuple(sorted(tokens))
+
+
 def name_similarity(payer: str, customer: str) -> float:
     """0..1: how alike two person or company names are (order and umlauts ignored)."""
     a, b = name_tokens(payer), name_tokens(customer)
@@ -221,9 +252,16 @@ def _norm_email(email: str) -> str:
 
 
 class CandidateIndex:
-    """Open candidates indexed for lookups by reference, amount, partner and name."""
+    """Open candidates indexed for lookups by reference, amount, partner and name.
 
-    def __init__(self, candidates: Iterable[Candidate]):
+    ``learned_names`` maps payer names seen on confirmed payments to the partner they paid
+    for; they are normalised here once (:func:`payer_name_key`), a key learned for several
+    partners points to all of them.
+    """
+
+    def __init__(
+        self, candidates: Iterable[Candidate], learned_names: Mapping[str, int] | None = None
+    ):
         self.candidates: dict[int, Candidate] = {}
         self.exact: dict[str, list[tuple[int, str]]] = defaultdict(list)
         self.mangled: dict[str, list[tuple[int, str]]] = defaultdict(list)
@@ -233,8 +271,13 @@ class CandidateIndex:
         self.by_iban: dict[str, set[int]] = defaultdict(set)
         self.by_email: dict[str, set[int]] = defaultdict(set)
         self.by_name: dict[tuple[str, ...], set[int]] = defaultdict(set)
+        self.by_learned_name: dict[tuple[str, ...], set[int]] = defaultdict(set)
         for cand in candidates:
             self._add(cand)
+        for name, partner_id in (learned_names or {}).items():
+            key = payer_name_key(name)
+            if key:
+                self.by_learned_name[key].add(partner_id)
 
     def _add(self, cand: Candidate) -> None:
         if cand.id in self.candidates:
@@ -325,6 +368,15 @@ class CandidateIndex:
                 partners.setdefault(known_payers[email], f"e-mail {email} paid for them before")
         return partners
 
+    def learned_name_partners(self, txn: BankTransaction) -> dict[int, str]:
+        """Partners the payer's name paid for before (learned names), with the detail."""
+        key = payer_name_key(txn.counterparty_name) if txn.counterparty_name else ()
+        partners = self.by_learned_name.get(key, ()) if key else ()
+        detail = f"payer name {txn.counterparty_name!r} paid for them before"
+        if len(partners) > 1:
+            detail += f" (and for {len(partners) - 1} other customer(s))"
+        return dict.fromkeys(partners, detail)
+
 
 # --- scoring ---------------------------------------------------------------------------
 
@@ -408,8 +460,13 @@ def score_candidate(
     reference: Evidence | None,
     payer_known: str | None,
     settings: MatchSettings,
+    learned_name: str | None = None,
 ) -> Proposal:
-    """Score one candidate for ``txn``, with the evidence for every point."""
+    """Score one candidate for ``txn``, with the evidence for every point.
+
+    ``learned_name`` (the payer's name paid for this customer before) is the stronger of
+    the two name rules and replaces the fuzzy ``payer_name`` one: a name counts once.
+    """
     evidence: list[Evidence] = []
     reasons: list[str] = []
     if reference is not None:
@@ -421,9 +478,12 @@ def score_candidate(
         reasons.append(reason)
     if payer_known:
         evidence.append(Evidence("payer_known", POINTS["payer_known"], payer_known))
-    name = _name_evidence(txn.counterparty_name, cand, settings)
-    if name is not None:
-        evidence.append(name)
+    if learned_name:
+        evidence.append(Evidence("payer_name_learned", POINTS["payer_name_learned"], learned_name))
+    else:
+        name = _name_evidence(txn.counterparty_name, cand, settings)
+        if name is not None:
+            evidence.append(name)
     when = _date_evidence(txn.booking_date, cand)
     if when is not None:
         evidence.append(when)
@@ -438,6 +498,7 @@ def _collective(
     references: dict[int, Evidence],
     payers: dict[int, str],
     settings: MatchSettings,
+    learned: Mapping[int, str] | None = None,
 ) -> Proposal | None:
     """Several referenced candidates whose amounts add up exactly to the payment."""
     ids = [
@@ -468,10 +529,7 @@ def _collective(
                 evidence.append(
                     Evidence("payer_known", POINTS["payer_known"], "payer known for them")
                 )
-            names = [_name_evidence(txn.counterparty_name, m, settings) for m in members]
-            best_name = max((n for n in names if n), key=lambda n: n.points, default=None)
-            if best_name is not None:
-                evidence.append(best_name)
+            evidence.extend(_members_name_evidence(txn, members, learned or {}, settings))
             dates = [_date_evidence(txn.booking_date, m) for m in members]
             if dates and all(d is not None and d.rule == "date_plausible" for d in dates):
                 evidence.append(Evidence("date_plausible", POINTS["date_plausible"], "all"))
@@ -486,11 +544,26 @@ def _collective(
     return None
 
 
+def _members_name_evidence(
+    txn: BankTransaction,
+    members: list[Candidate],
+    learned: Mapping[int, str],
+    settings: MatchSettings,
+) -> list[Evidence]:
+    """The one name evidence of a collective payment: learned if any member's, else fuzzy."""
+    known = next((learned[m.partner_id] for m in members if m.partner_id in learned), None)
+    if known:
+        return [Evidence("payer_name_learned", POINTS["payer_name_learned"], known)]
+    names = [_name_evidence(txn.counterparty_name, m, settings) for m in members]
+    best_name = max((n for n in names if n), key=lambda n: n.points, default=None)
+    return [best_name] if best_name is not None else []
+
+
 def _retrieve(
     txn: BankTransaction,
     index: CandidateIndex,
     references: dict[int, Evidence],
-    payers: dict[int, str],
+    payers: Mapping[int, str],
     settings: MatchSettings,
 ) -> set[int]:
     ids = set(references)
@@ -521,7 +594,8 @@ def match_transaction(
     """Rank the open candidates for ``txn`` and decide whether to auto-confirm the best.
 
     ``known_payers`` maps an IBAN (no spaces, upper case) or a lower-case e-mail to the
-    partner it paid for before (learned from confirmed matches).
+    partner it paid for before (learned from confirmed matches); learned payer names are
+    given to the index (:class:`CandidateIndex`), which normalises them once.
     """
     settings = settings or MatchSettings()
     known_payers = known_payers or {}
@@ -529,6 +603,7 @@ def match_transaction(
         return MatchResult(txn.key, (), None, True, _NO_MATCHING[txn.kind])
     references = index.find_references(" ".join((txn.purpose, txn.end_to_end_id)))
     payers = index.payer_partners(txn, known_payers)
+    learned = index.learned_name_partners(txn)
     proposals = [
         score_candidate(
             txn,
@@ -536,10 +611,11 @@ def match_transaction(
             references.get(cid),
             payers.get(index.candidates[cid].partner_id),
             settings,
+            learned.get(index.candidates[cid].partner_id),
         )
-        for cid in _retrieve(txn, index, references, payers, settings)
+        for cid in _retrieve(txn, index, references, {**learned, **payers}, settings)
     ]
-    collective = _collective(txn, index, references, payers, settings)
+    collective = _collective(txn, index, references, payers, settings, learned)
     if collective is not None:
         proposals.append(collective)
     proposals = [p for p in proposals if p.score > 0]
@@ -579,11 +655,13 @@ def match_all(
     candidates: Iterable[Candidate],
     known_payers: Mapping[str, int] | None = None,
     settings: MatchSettings | None = None,
+    learned_names: Mapping[str, int] | None = None,
 ) -> list[MatchResult]:
     """Match many transactions against one set of open candidates (indexed once).
 
-    A candidate may be proposed to several transactions; the glue confirms one match at
-    a time and re-runs the rest with what is still open.
+    ``learned_names`` maps payer names of confirmed payments to the partner they paid for
+    (see :class:`CandidateIndex`). A candidate may be proposed to several transactions;
+    the glue confirms one match at a time and re-runs the rest with what is still open.
     """
-    index = CandidateIndex(candidates)
+    index = CandidateIndex(candidates, learned_names)
     return [match_transaction(t, index, known_payers, settings) for t in transactions]

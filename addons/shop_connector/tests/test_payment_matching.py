@@ -92,6 +92,48 @@ class TestPaymentMatching(ShopPaymentCase):
         self.assertIn("payer_known", self._rules(learned))
         self.assertGreater(learned.score, score_before)
 
+    def test_learned_payer_name_raises_the_score_of_the_next_payment(self):
+        """A grandmother pays for Sophie: after one confirmed match her name is evidence."""
+        self.bank_account.write({"auto_confirm": True, "auto_confirm_threshold": 50})
+        first_invoice, second_invoice = self._create_invoice(31.00), self._create_invoice(47.00)
+        no_iban = {"counterparty_iban": "", "counterparty_name": "Oma Schäfer"}
+        first = self._import(self._create_transaction(31.00, "Danke", key="bank:N:1", **no_iban))
+        # the same payer again, spelled as another bank does: no IBAN, no reference
+        second = self._import(
+            self._create_transaction(
+                47.00,
+                "Vielen Dank",
+                key="bank:N:2",
+                counterparty_iban="",
+                counterparty_name="SCHAEFER, OMA",
+            )
+        )
+        before = self._best(second)
+        self.assertEqual(before.invoice_ids, second_invoice)
+        self.assertNotIn("payer_name_learned", self._rules(before))
+        score_before = before.score
+
+        match = self._best(first)
+        self.assertEqual(match.invoice_ids, first_invoice)
+        self.assertEqual(match.state, "proposed")  # no reference: never confirmed alone
+        match.action_confirm()
+        mapping = self.env["shop.payer.mapping"].search([("kind", "=", "name")])
+        self.assertEqual(mapping.value, "Oma Schäfer")
+        self.assertEqual(mapping.partner_id, self.customer)
+
+        second._shop_match()
+        after = self._best(second)
+        self.assertEqual(after.invoice_ids, second_invoice)
+        evidence = after.evidence_ids.filtered(lambda e: e.rule == "payer_name_learned")
+        self.assertEqual(evidence.points, 20)
+        self.assertIn("paid for them before", evidence.detail)
+        self.assertEqual(after.score, score_before + 20)
+        # above the account's threshold, yet a name is no reference: a person confirms
+        self.assertGreaterEqual(after.score, self.bank_account.auto_confirm_threshold)
+        self.assertEqual(after.state, "proposed")
+        self.assertFalse(second.is_reconciled)
+        self.assertEqual(second_invoice.payment_state, "not_paid")
+
     def test_reject_keeps_the_line_unmatched(self):
         invoice = self._create_invoice(55.00)
         line = self._import(self._create_transaction(55.00, invoice.name))
