@@ -5,5 +5,6 @@ from . import (
     shipping_exchange_record,
     shipping_exchange_record_inbound,
     shipping_exchange_rule,
+    stock_move,
     stock_picking,
 )

@@ -1,3 +1,4 @@
+import logging
 from decimal import Decimal
 
 from odoo import api, fields, models
@@ -9,6 +10,8 @@ from odoo.addons.mail_crm_shop.services.errors import PermanentError
 from ..services.delivery_xml import Delivery, DeliveryLine, Recipient
 from ..services.packstation import detect_locker
 from ..services.routing import DeliveryFacts, route
+
+_logger = logging.getLogger(__name__)
 
 
 def _dec(value):
@@ -31,8 +34,8 @@ class StockPicking(models.Model):
 
     def action_assign(self):
         result = super().action_assign()
-        ready = self.filtered_domain(self._shipping_exchange_ready_domain())
-        ready.sudo()._shipping_exchange_route()  # stock users need no exchange rights
+        # also routes deliveries that were already reserved before the exchange was set up
+        self._shipping_exchange_route_ready()
         return result
 
     @api.model
@@ -56,6 +59,26 @@ class StockPicking(models.Model):
             locked._shipping_exchange_route()
             if not cron._commit_progress(1):
                 break
+
+    @api.private
+    def _shipping_exchange_route_ready(self):
+        """Route the deliveries of ``self`` that are ready now (called by the stock operation
+        that made them ready). A routing failure must not undo that operation: it is logged
+        and the scheduled run routes the delivery later."""
+        # stock and sales users need no exchange rights to make a delivery ready
+        ready = self.sudo().filtered_domain(self._shipping_exchange_ready_domain())
+        if not ready or not ready.env["shipping.exchange.rule"].search_count([], limit=1):
+            return
+        for picking in ready:
+            try:
+                with self.env.cr.savepoint():
+                    picking._shipping_exchange_route()
+            except Exception:  # logged below; the stock operation goes on, the cron retries
+                _logger.warning(
+                    "Delivery %s could not be routed now, the scheduled run retries it",
+                    picking.name,
+                    exc_info=True,
+                )
 
     @api.private
     def _shipping_exchange_route(self):

@@ -5,6 +5,7 @@ from . import (
     test_portal_and_profile,
     test_portal_page,
     test_routing,
+    test_routing_at_once,
     test_send,
     test_watchdog,
 )

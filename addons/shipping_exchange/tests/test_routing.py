@@ -60,13 +60,13 @@ class TestRouting(ShippingExchangeCase):
         self.assertEqual(picking.shipping_exchange_record_ids.profile_id, self.freight)
         self.assertFalse(picking.shipping_exchange_held)
 
-    def test_cron_routes_deliveries_that_became_ready_elsewhere(self):
+    def test_cron_routes_deliveries_that_were_ready_before_the_rules(self):
+        (self.parcel_rule | self.freight_rule).action_archive()
         picking = self._create_picking()
         picking.action_confirm()
-        # ready through another path (e.g. the scheduler), not action_assign
-        picking.move_ids._action_assign()
         self.assertEqual(picking.state, "assigned")
         self.assertFalse(picking.shipping_exchange_record_ids)
+        (self.parcel_rule | self.freight_rule).action_unarchive()
         self._run_cron("ir_cron_route")
         self.assertEqual(picking.shipping_exchange_record_ids.profile_id, self.parcel)
         self._run_cron("ir_cron_route")
