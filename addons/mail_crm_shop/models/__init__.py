@@ -9,6 +9,7 @@ from . import (
     crm_shop_archive_hold,
     crm_shop_case,
     crm_shop_case_search,
+    crm_shop_case_seen_state,
     crm_shop_folder,
     crm_shop_folder_state,
     crm_shop_gdpr_request,

@@ -6,7 +6,7 @@ from email.errors import MessageError
 
 from markupsafe import Markup
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..services.errors import TransientError
 from ..services.mail_routing import UnreadableMail, decide_followup, read_headers
@@ -42,9 +42,16 @@ class CrmShopInboundMail(models.Model):
     is_auto_reply = fields.Boolean(string="Automatic reply", readonly=True)
     state = fields.Selection(tracking=True)
     case_id = fields.Many2one("crm.shop.case", readonly=True, index="btree_not_null")
+    # the mailbox option "Seen follows the case": what the server should show, and whether
+    # the next sync still has to tell it (see crm.shop.mailbox._push_seen_flags)
+    server_seen_wanted = fields.Boolean(string="Seen on the server", readonly=True)
+    server_seen_synced = fields.Boolean(string="Seen flag applied", default=True, readonly=True)
 
     _imap_uid_uniq = models.UniqueIndex("(mailbox_id, folder, uidvalidity, uid)")
     _dedupe_key_uniq = models.UniqueIndex("(mailbox_id, dedupe_key)")
+    _seen_pending_idx = models.Index(
+        "(mailbox_id, folder, uidvalidity) WHERE server_seen_synced IS NOT TRUE"
+    )
 
     def _compute_raw_filename(self):
         for record in self:
@@ -62,7 +69,21 @@ class CrmShopInboundMail(models.Model):
     # --- processing --------------------------------------------------------------
 
     def _prepare_done_vals(self, result):
-        return {"case_id": result.id}
+        vals = {"case_id": result.id}
+        if self.mailbox_id.sync_read_state:
+            # a mail consumed without a case (a bounce) needs nobody's attention: seen
+            seen = result._server_seen_wanted() if result else True
+            vals.update(server_seen_wanted=seen, server_seen_synced=False)
+        return vals
+
+    @api.private
+    def _push_server_seen(self, adapter):
+        """Flag these mails (one folder) seen or unseen on the server as wanted."""
+        for seen in (True, False):
+            mails = self.filtered(lambda mail, seen=seen: mail.server_seen_wanted == seen)
+            if mails:
+                adapter.set_seen(mails[0].folder, mails.mapped("uid"), seen)
+        self.write({"server_seen_synced": True})
 
     def _failure_message(self, error):
         return self.env._("This mail could not be turned into a case: %s", error)

@@ -3,6 +3,7 @@ import logging
 from datetime import timezone
 
 from odoo import api, fields, models
+from odoo.fields import Domain
 
 from ..adapters.imap import ImapAdapter, ImapSettings
 from ..services.mail_routing import UnreadableMail, dedupe_key, read_headers
@@ -44,6 +45,13 @@ class CrmShopMailbox(models.Model):
     )
     mark_seen = fields.Boolean(
         string="Flag as seen", default=True, help="Flag a mail \\Seen once it is stored."
+    )
+    sync_read_state = fields.Boolean(
+        string="Seen follows the case",
+        help="The \\Seen flag of a mail on the server follows its case: seen once the case "
+        "is no longer new (opened, answered, waiting or closed), unseen again when it is set "
+        "back to new. A stored mail is then not flagged seen at once. The flags are applied "
+        "by the next synchronisation.",
     )
     state = fields.Selection(
         [("draft", "Not synced yet"), ("ok", "Connected"), ("error", "Error")],
@@ -178,16 +186,40 @@ class CrmShopMailbox(models.Model):
         # the mails and the folder state are committed before the server hears of them
         self.env["ir.cron"]._commit_progress()
         self._flag_stored_seen(adapter, folder)
+        self._push_seen_flags(adapter, folder, batch_size)
         return stored
 
     def _flag_stored_seen(self, adapter, folder):
         """Flag every stored but not yet flagged mail of ``folder`` as seen on the server."""
         folder_state = self._get_folder_state(folder)
         uids = [int(uid) for uid in (folder_state.unflagged_uids or "").split(",") if uid]
-        if uids and self.mark_seen:
+        if uids and self.mark_seen and not self.sync_read_state:
             adapter.set_seen(folder, uids, True)
         if folder_state.unflagged_uids:
             folder_state.unflagged_uids = False
+
+    def _push_seen_flags(self, adapter, folder, batch_size):
+        """Apply up to ``batch_size`` pending seen flags of ``folder`` (``sync_read_state``).
+
+        Only mails stored under the folder's current UIDVALIDITY are flagged: under an old
+        one their UIDs name other mails now, so those requests are never applied.
+        """
+        if not self.sync_read_state:
+            return
+        uidvalidity = self._get_folder_state(folder).uidvalidity
+        pending = (
+            Domain("mailbox_id", "=", self.id)
+            & Domain("folder", "=", folder)
+            & Domain("uidvalidity", "=", uidvalidity)
+            & Domain("server_seen_synced", "=", False)
+        )
+        mails = self.env["crm.shop.inbound.mail"].search(pending, order="id", limit=batch_size + 1)
+        if len(mails) > batch_size:  # more to flag: run again soon
+            self.env.ref("mail_crm_shop.ir_cron_sync_mailboxes")._trigger()
+            mails = mails[:batch_size]
+        # a mail a person is changing right now is left for the next run
+        mails.try_lock_for_update()._push_server_seen(adapter)
+        self.env["ir.cron"]._commit_progress()
 
     def _store_folder_batch(self, adapter, folder, batch_size, now):
         folder_state = self._get_folder_state(folder)
@@ -196,6 +228,8 @@ class CrmShopMailbox(models.Model):
         if folder_state.uidvalidity != uidvalidity:
             # the folder was rebuilt: read it again from the start, the dedupe key
             # keeps mails already stored under the old UIDVALIDITY from coming back
+            if folder_state.uidvalidity:
+                self._log_stale_seen_flags(folder, folder_state.uidvalidity, uidvalidity)
             folder_state.write({"uidvalidity": uidvalidity, "last_uid": 0, "unflagged_uids": False})
         last_uid = folder_state.last_uid
         uids = sorted(uid for uid in adapter.search_uids(folder, last_uid + 1) if uid > last_uid)
@@ -218,6 +252,26 @@ class CrmShopMailbox(models.Model):
             }
         )
         return stored
+
+    def _log_stale_seen_flags(self, folder, old_uidvalidity, new_uidvalidity):
+        stale = self.env["crm.shop.inbound.mail"].search_count(
+            [
+                ("mailbox_id", "=", self.id),
+                ("folder", "=", folder),
+                ("uidvalidity", "=", old_uidvalidity),
+                ("server_seen_synced", "=", False),
+            ]
+        )
+        if stale:
+            _logger.info(
+                "Mailbox %s: %s got UIDVALIDITY %s (was %s); %s pending seen flags of "
+                "mails stored before cannot be applied",
+                self.name,
+                folder,
+                new_uidvalidity,
+                old_uidvalidity,
+                stale,
+            )
 
     def _get_folder_state(self, folder):
         FolderState = self.env["crm.shop.folder.state"]
