@@ -19,6 +19,12 @@ from shopaddons.shop_connector.services.order_checks import (
     customer_match_keys,
     expected_total,
 )
+from shopaddons.shop_connector.services.order_generic import (
+    CsvMapping,
+    order_from_json,
+    order_to_json,
+    orders_from_csv,
+)
 from shopaddons.shop_connector.services.orders import (
     ShopAddress,
     ShopCustomer,
@@ -280,3 +286,107 @@ def test_map_each_keeps_what_fails():
     assert unmapped[0].raw is bad
     assert unmapped[1].external_id.startswith("unknown-")
     assert unmapped[1].raw == {"payload": "not an order"}
+
+
+# --- shipping method (what the backend's carrier mapping matches) -------------------
+
+
+def _shopware_with_method(method=None, method_id=None):
+    sample = _sample("shopware6")
+    delivery = sample["deliveries"][0]
+    if method is not None:
+        delivery["shippingMethod"] = method
+    if method_id is not None:
+        delivery["shippingMethodId"] = method_id
+    return sample
+
+
+@pytest.mark.parametrize(
+    ("backend_type", "payload", "code", "title"),
+    [
+        ("shopify", lambda: _sample("shopify"), "DHL Paket", "DHL Paket"),
+        ("woocommerce", lambda: _sample("woocommerce"), "flat_rate", "Flat Rate"),
+        (
+            "amazon",
+            lambda: {**_amazon()[0], "OrderItems": _amazon()[1]},
+            "Standard",
+            "Std DE Dom_1",
+        ),
+        ("ebay", lambda: _sample("ebay"), "DE_DHLPaket", ""),
+        ("gambio", lambda: _sample("gambio"), "flat_flat", "DHL Paket"),
+        ("shopware6", lambda: _sample("shopware6"), "", ""),
+        (
+            "shopware6",
+            lambda: _shopware_with_method(
+                {"technicalName": "dhl_paket", "name": "DHL Paket"}, "0190aa"
+            ),
+            "dhl_paket",
+            "DHL Paket",
+        ),
+        ("shopware6", lambda: _shopware_with_method(method_id="0190aa"), "0190aa", ""),
+        ("generic", lambda: _sample("generic", "orders.json")["orders"][0], "", ""),
+        (
+            "generic",
+            lambda: {
+                **_sample("generic", "orders.json")["orders"][0],
+                "shipping_method": " dhl_express ",
+                "shipping_method_title": "DHL Express",
+            },
+            "dhl_express",
+            "DHL Express",
+        ),
+    ],
+)
+def test_shipping_method_is_mapped(backend_type, payload, code, title):
+    order = PAYLOAD_MAPPERS[backend_type](payload())
+    assert (order.shipping_method, order.shipping_method_title) == (code, title)
+
+
+@pytest.mark.parametrize(
+    ("backend_type", "payload"),
+    [
+        ("shopify", lambda: {**_sample("shopify"), "shipping_lines": []}),
+        ("woocommerce", lambda: {**_sample("woocommerce"), "shipping_lines": None}),
+        ("ebay", lambda: {**_sample("ebay"), "fulfillmentStartInstructions": []}),
+        ("gambio", lambda: {**_sample("gambio"), "shippingType": None}),
+        (
+            "amazon",
+            lambda: {
+                **_amazon()[0],
+                "ShipmentServiceLevelCategory": None,
+                "ShipServiceLevel": None,
+                "OrderItems": _amazon()[1],
+            },
+        ),
+    ],
+)
+def test_order_without_shipping_method_maps_to_empty(backend_type, payload):
+    order = PAYLOAD_MAPPERS[backend_type](payload())
+    assert (order.shipping_method, order.shipping_method_title) == ("", "")
+
+
+def test_generic_json_round_trips_the_shipping_method():
+    raw = {**_sample("generic", "orders.json")["orders"][0], "shipping_method": "dhl_paket"}
+    order = order_from_json(raw)
+    document = order_to_json(order)
+    assert (document["shipping_method"], document["shipping_method_title"]) == ("dhl_paket", "")
+    assert order_from_json(json.loads(json.dumps(document))) == order
+
+
+def test_csv_column_of_the_shipping_method_is_mapped():
+    columns = {
+        "external_id": "order",
+        "created_at": "date",
+        "total": "total",
+        "shipping_method": "Versandart",
+        "line_sku": "sku",
+        "line_quantity": "qty",
+        "line_unit_price": "price",
+    }
+    data = (
+        "order;date;total;Versandart;sku;qty;price\n"
+        "A1;2024-07-01 10:00:00;10;DHL Paket;S1;1;10\n"
+        "A2;2024-07-01 11:00:00;5;;S2;1;5\n"
+    )
+    orders = orders_from_csv(data.encode(), CsvMapping(columns=columns))
+    assert [o.shipping_method for o in orders] == ["DHL Paket", ""]

@@ -265,6 +265,8 @@ def test_map_shopify_order_golden():
             ),
         ),
         customer_note="Bitte nicht klingeln, Baby schläft.",
+        shipping_method="DHL Paket",
+        shipping_method_title="DHL Paket",
     )
     assert order.raw["id"] == 5531234567890
     assert expected_total(order) == order.total
@@ -350,6 +352,8 @@ def test_map_woocommerce_order_golden():
             ),
         ),
         fees=(ShopFee("cod", Decimal("6.01"), "Nachnahmegebühr"),),
+        shipping_method="flat_rate",
+        shipping_method_title="Flat Rate",
     )
     assert check_order(order, {"KM-HOLZ", "FT-100"}) == ()
 

@@ -585,14 +585,19 @@ class CrmShopCase(models.Model):
         return result
 
     def action_create_partner(self):
-        """Create (or link) the contact of the sender; never done automatically."""
+        """Create (or link) the contact of the sender: on demand, or on the first reply.
+
+        Team inbox agents may not create contacts in general; whoever may work the case
+        may create the one contact of its sender, so the creation runs as superuser.
+        """
         from email.utils import parseaddr
 
         self.ensure_one()
+        self.check_access("write")
         name, address = parseaddr(self.email_from or "")
         if not address or "@" not in address:
             raise UserError(self.env._("This case has no sender address to create a contact from."))
-        partner = self._find_partner_by_email(address) or self.env["res.partner"].create(
+        partner = self._find_partner_by_email(address) or self.env["res.partner"].sudo().create(
             {"name": name or address, "email": address}
         )
         self.partner_id = partner

@@ -158,6 +158,12 @@ class TestMailRouting(MailIngestCommon):
         with self.assertRaises(UserError):
             self._create_case(email_from=False).action_create_partner()
 
+    def test_an_agent_of_the_queue_may_create_the_senders_contact(self):
+        case = self._receive_new(read_mail("no_message_id.eml")).case_id
+        case.queue_id.member_ids |= self.agent
+        case.with_user(self.agent).action_create_partner()
+        self.assertEqual(case.partner_id.email_normalized, "anna@example.org")
+
     def test_mail_already_on_a_case_is_not_posted_twice(self):
         case = self._first_case()
         Inbound = self.env["crm.shop.inbound.mail"]

@@ -168,14 +168,20 @@ class SaleOrder(models.Model):
             self.action_confirm()
 
     def _shop_choose_carrier(self):
-        """The carrier of the shipments; shipping_exchange may override this hook."""
+        """The carrier of the shipments; shipping_exchange may override this hook.
+
+        The order's own delivery method wins (set at import from the shop's shipping
+        method, or by a person); else the backend decides, else its default method.
+        """
         self.ensure_one()
+        if self.carrier_id:
+            return self.carrier_id
         backend = self.shop_backend_id
         if hasattr(backend, "_get_carrier_for_order"):
             return backend._get_carrier_for_order(self)
-        if "carrier_id" in backend._fields:
+        if "carrier_id" in backend._fields and backend.carrier_id:
             return backend.carrier_id
-        return self.env["delivery.carrier"]
+        return backend.default_carrier_id
 
     def _shop_raise_exception(self, reason):
         """Hold the order and open a case in the team inbox for a person to decide."""

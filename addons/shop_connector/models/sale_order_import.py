@@ -38,11 +38,40 @@ class SaleOrder(models.Model):
         products = self.env["product.product"]._shop_find_products(order, company)
         vals = backend._shop_prepare_sale_order_vals(order, partners)
         vals["order_line"] = self._shop_prepare_lines(order, products, company)
+        carrier = self._shop_carrier_for(backend, order)
+        if carrier:
+            vals["carrier_id"] = carrier.id
         sale_order = self.create(vals)
+        if not carrier:
+            sale_order._shop_note_unmapped_carrier(order)
         sale_order._shop_check_currency(order)
         exceptions = sale_order._shop_check(record, order, products)
         sale_order._shop_hold_or_start(record, exceptions)
         return sale_order
+
+    @api.model
+    def _shop_carrier_for(self, backend, order):
+        """The mapped delivery method of the order's shipping method, else the default."""
+        carrier = self.env["shop.carrier.map"]._shop_find_carrier(backend, order)
+        return carrier or backend.default_carrier_id
+
+    def _shop_note_unmapped_carrier(self, order):
+        """Tell who handles the order that the shipping method found no delivery method."""
+        self.ensure_one()
+        method = order.shipping_method_title or order.shipping_method
+        if not method:
+            return  # the shop named none: nothing a mapping line could fix
+        if order.shipping_method_title and order.shipping_method:
+            method = f"{order.shipping_method_title} ({order.shipping_method})"
+        self.message_post(
+            body=self.env._(
+                "The shop's shipping method %s is not mapped to a delivery method and the"
+                " shop has no default one: choose the delivery method by hand, or map the"
+                " method on the shop.",
+                method,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
 
     def _shop_check_currency(self, order):
         if order.currency and self.currency_id.name != order.currency:
@@ -196,6 +225,9 @@ class SaleOrder(models.Model):
             lines = [Command.delete(line.id) for line in self.order_line]
             lines += self._shop_prepare_lines(order, products, company)
             self.write({"order_line": lines})
+            carrier = self._shop_carrier_for(record.backend_id, order)
+            if carrier and carrier != self.carrier_id:
+                self.carrier_id = carrier
             self.message_post(
                 body=self.env._("Updated: the order was changed in the shop."),
                 subtype_xmlid="mail.mt_note",

@@ -74,6 +74,12 @@ class ShopBackend(models.Model):
         "shop.payment.method.map", "backend_id", string="Payment methods"
     )
     carrier_map_ids = fields.One2many("shop.carrier.map", "backend_id", string="Carriers")
+    default_carrier_id = fields.Many2one(
+        "delivery.carrier",
+        string="Default delivery method",
+        check_company=True,
+        help="For orders whose shipping method has no carrier mapping line.",
+    )
     # processing
     price_tolerance = fields.Float(
         string="Total tolerance",

@@ -82,6 +82,8 @@ def order_to_json(order: ShopOrder) -> dict[str, Any]:
         ],
         "fees": [{"kind": f.kind, "amount": str(f.amount), "label": f.label} for f in order.fees],
         "customer_note": order.customer_note,
+        "shipping_method": order.shipping_method,
+        "shipping_method_title": order.shipping_method_title,
     }
 
 
@@ -171,6 +173,8 @@ def order_from_json(data: Any) -> ShopOrder:
             for i, f in enumerate(fees)
         ),
         customer_note=str(data.get("customer_note") or "").strip(),
+        shipping_method=str(data.get("shipping_method") or "").strip(),
+        shipping_method_title=str(data.get("shipping_method_title") or "").strip(),
         raw=dict(data),
     )
 
@@ -199,11 +203,11 @@ class CsvMapping:
 
     ``columns`` maps our field names (``external_id``, ``number``, ``created_at``,
     ``status``, ``payment_method``, ``currency``, ``total``, ``shipping_total``,
-    ``discount_total``, ``cod_fee``, ``customer_note``, ``email``, ``customer_name``,
-    ``phone``, ``billing_<f>`` / ``shipping_<f>`` for the address fields, ``line_sku``,
-    ``line_ean``, ``line_name``, ``line_quantity``, ``line_unit_price``,
-    ``line_tax_rate``) to column headers. ``status_map`` translates the file's status
-    values; ``paid_statuses`` are the (translated) statuses meaning paid.
+    ``discount_total``, ``cod_fee``, ``customer_note``, ``shipping_method``, ``email``,
+    ``customer_name``, ``phone``, ``billing_<f>`` / ``shipping_<f>`` for the address
+    fields, ``line_sku``, ``line_ean``, ``line_name``, ``line_quantity``,
+    ``line_unit_price``, ``line_tax_rate``) to column headers. ``status_map`` translates
+    the file's status values; ``paid_statuses`` are the (translated) statuses meaning paid.
     """
 
     columns: Mapping[str, str]
@@ -324,5 +328,6 @@ def _csv_order(
         lines=tuple(lines),
         fees=(ShopFee("cod", cod, "COD"),) if cod else (),
         customer_note=head.get("customer_note", ""),
+        shipping_method=head.get("shipping_method", ""),
         raw={"rows": [row for _, _, row in rows]},
     )

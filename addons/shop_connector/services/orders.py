@@ -126,7 +126,12 @@ class ShopFee:
 
 @dataclass(frozen=True, slots=True)
 class ShopOrder:
-    """A shop or marketplace order, normalized. ``raw`` is the platform's own dict."""
+    """A shop or marketplace order, normalized. ``raw`` is the platform's own dict.
+
+    ``shipping_method`` is the code of the shipping method as the shop names it (what a
+    carrier mapping line of the backend matches), ``shipping_method_title`` its label
+    shown to the customer, when the platform gives one; both empty when unknown.
+    """
 
     external_id: str
     number: str
@@ -145,6 +150,8 @@ class ShopOrder:
     lines: tuple[ShopOrderLine, ...] = ()
     fees: tuple[ShopFee, ...] = ()
     customer_note: str = ""
+    shipping_method: str = ""
+    shipping_method_title: str = ""
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):

@@ -1,4 +1,5 @@
 from . import (
+    test_carrier_mapping,
     test_i18n,
     test_order_exceptions,
     test_order_flow,

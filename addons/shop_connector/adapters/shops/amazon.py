@@ -285,5 +285,7 @@ def map_amazon_order(order: Mapping[str, Any], items: Sequence[Mapping[str, Any]
         shipping=shipping,
         lines=tuple(_amazon_line(i) for i in items),
         fees=(ShopFee("cod", cod, "COD"),) if cod else (),
+        shipping_method=str(order.get("ShipmentServiceLevelCategory") or "").strip(),
+        shipping_method_title=str(order.get("ShipServiceLevel") or "").strip(),
         raw={**order, "OrderItems": list(items)},
     )

@@ -226,7 +226,8 @@ def map_ebay_order(order: Mapping[str, Any]) -> ShopOrder:
     """Map one order of ``getOrders`` into a :class:`ShopOrder`."""
     pricing = order.get("pricingSummary") or {}
     steps = order.get("fulfillmentStartInstructions") or [{}]
-    ship_to = (steps[0].get("shippingStep") or {}).get("shipTo") or {}
+    shipping_step = steps[0].get("shippingStep") or {}
+    ship_to = shipping_step.get("shipTo") or {}
     buyer = order.get("buyer") or {}
     registration = buyer.get("buyerRegistrationAddress") or {}
     payments = (order.get("paymentSummary") or {}).get("payments") or [{}]
@@ -257,5 +258,6 @@ def map_ebay_order(order: Mapping[str, Any]) -> ShopOrder:
         shipping=shipping,
         lines=tuple(_ebay_line(i) for i in order.get("lineItems") or []),
         customer_note=(order.get("buyerCheckoutNotes") or "").strip(),
+        shipping_method=str(shipping_step.get("shippingServiceCode") or "").strip(),
         raw=order,
     )

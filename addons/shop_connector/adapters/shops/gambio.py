@@ -187,6 +187,7 @@ def map_gambio_order(order: Mapping[str, Any]) -> ShopOrder:
     if isinstance(currency, dict):
         currency = currency.get("code")
     stamp = order.get("lastModified") or order.get("purchaseDate")
+    shipping_type = order.get("shippingType") or {}
     return ShopOrder(
         external_id=str(order.get("id") or ""),
         number=str(order.get("id") or ""),
@@ -223,5 +224,7 @@ def map_gambio_order(order: Mapping[str, Any]) -> ShopOrder:
         ),
         fees=fees,
         customer_note=(order.get("comment") or "").strip(),
+        shipping_method=str(shipping_type.get("module") or "").strip(),
+        shipping_method_title=str(shipping_type.get("title") or "").strip(),
         raw=order,
     )

@@ -241,6 +241,7 @@ def map_shopify_order(order: Mapping[str, Any]) -> ShopOrder:
     financial = order.get("financial_status") or ""
     gateways = order.get("payment_gateway_names") or []
     taxes_included = bool(order.get("taxes_included"))
+    shipping_line = (order.get("shipping_lines") or [{}])[0] or {}
     return ShopOrder(
         external_id=str(order.get("id") or ""),
         number=str(order.get("name") or order.get("order_number") or ""),
@@ -264,5 +265,7 @@ def map_shopify_order(order: Mapping[str, Any]) -> ShopOrder:
         shipping=_shopify_address(order.get("shipping_address") or billing),
         lines=tuple(_shopify_line(i, taxes_included) for i in order.get("line_items") or []),
         customer_note=(order.get("note") or "").strip(),
+        shipping_method=str(shipping_line.get("code") or "").strip(),
+        shipping_method_title=str(shipping_line.get("title") or "").strip(),
         raw=order,
     )

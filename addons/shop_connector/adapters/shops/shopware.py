@@ -45,6 +45,7 @@ ORDER_ASSOCIATIONS = {
     "deliveries": {
         "associations": {
             "shippingOrderAddress": {"associations": {"country": {}}},
+            "shippingMethod": {},
             "stateMachineState": {},
         }
     },
@@ -242,6 +243,7 @@ def map_shopware_order(order: Mapping[str, Any]) -> ShopOrder:
     else:
         status = "paid" if paid else "open"
     shipping_costs = to_decimal(order.get("shippingTotal"), "shippingTotal")
+    method = deliveries[0].get("shippingMethod") or {}
     return ShopOrder(
         external_id=str(order.get("id") or ""),
         number=str(order.get("orderNumber") or ""),
@@ -271,5 +273,9 @@ def map_shopware_order(order: Mapping[str, Any]) -> ShopOrder:
         lines=tuple(lines),
         fees=(),
         customer_note=(order.get("customerComment") or "").strip(),
+        shipping_method=str(
+            method.get("technicalName") or deliveries[0].get("shippingMethodId") or ""
+        ).strip(),
+        shipping_method_title=str(method.get("name") or "").strip(),
         raw=order,
     )

@@ -214,6 +214,7 @@ def map_woocommerce_order(order: Mapping[str, Any]) -> ShopOrder:
     }
     payment_method = order.get("payment_method") or ""
     has_shipping_address = any(shipping.get(k) for k in ("address_1", "city", "postcode"))
+    shipping_line = (order.get("shipping_lines") or [{}])[0] or {}
     return ShopOrder(
         external_id=str(order.get("id") or ""),
         number=str(order.get("number") or order.get("id") or ""),
@@ -237,5 +238,7 @@ def map_woocommerce_order(order: Mapping[str, Any]) -> ShopOrder:
         lines=tuple(_woo_line(i, rates) for i in order.get("line_items") or []),
         fees=tuple(_woo_fee(f) for f in order.get("fee_lines") or []),
         customer_note=(order.get("customer_note") or "").strip(),
+        shipping_method=str(shipping_line.get("method_id") or "").strip(),
+        shipping_method_title=str(shipping_line.get("method_title") or "").strip(),
         raw=order,
     )
