@@ -56,9 +56,20 @@ class StockPicking(models.Model):
         cron._commit_progress(remaining=self.search_count(ready))
         for picking in self.search(ready, limit=batch_size, order="id"):
             locked = picking.try_lock_for_update().filtered_domain(ready)
-            locked._shipping_exchange_route()
+            if locked:
+                locked._shipping_exchange_route_or_hold()
             if not cron._commit_progress(1):
                 break
+
+    def _shipping_exchange_route_or_hold(self):
+        """Route one delivery; a crash holds it with the reason (a case, "Route again")."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self._shipping_exchange_route()
+        except Exception as exc:
+            _logger.warning("Routing delivery %s failed", self.name, exc_info=True)
+            self._shipping_exchange_hold(self.env._("Routing failed: %s", exc))
 
     @api.private
     def _shipping_exchange_route_ready(self):

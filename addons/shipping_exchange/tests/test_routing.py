@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.tests import tagged
 
 from .common import ShippingExchangeCase
@@ -71,6 +73,31 @@ class TestRouting(ShippingExchangeCase):
         self.assertEqual(picking.shipping_exchange_record_ids.profile_id, self.parcel)
         self._run_cron("ir_cron_route")
         self.assertEqual(len(picking.shipping_exchange_record_ids), 1)
+
+    def test_a_delivery_whose_routing_crashes_is_held_and_the_others_go_on(self):
+        (self.parcel_rule | self.freight_rule).action_archive()
+        broken, fine = self._create_picking(), self._create_picking()
+        (broken | fine).action_confirm()
+        (self.parcel_rule | self.freight_rule).action_unarchive()
+        Picking = type(self.env["stock.picking"])
+        original = Picking._shipping_exchange_route
+
+        def route(pickings):
+            if broken in pickings:
+                raise ValueError("weight cannot be read")
+            return original(pickings)
+
+        logger = "odoo.addons.shipping_exchange.models.stock_picking"
+        with (
+            patch.object(Picking, "_shipping_exchange_route", route),
+            self.assertLogs(logger, "WARNING"),
+        ):
+            self._run_cron("ir_cron_route")
+        self.assertTrue(broken.shipping_exchange_held)
+        self.assertIn("weight cannot be read", broken.shipping_exchange_hold_reason)
+        self.assertTrue(broken.shipping_exchange_case_id)
+        self.assertFalse(broken.shipping_exchange_record_ids)
+        self.assertEqual(fine.shipping_exchange_record_ids.profile_id, self.parcel)
 
     def test_no_rules_means_no_exchange(self):
         (self.parcel_rule | self.freight_rule).action_archive()
