@@ -1,12 +1,10 @@
 import logging
 from datetime import timezone
 
-from odoo import api, fields, models
-from odoo.fields import Domain
+from odoo import fields, models
 
 from ..services.errors import PermanentError
 from ..services.mail_routing import SentCopy, build_sent_copy
-from ..services.retry import decide_retry
 
 _logger = logging.getLogger(__name__)
 
@@ -20,7 +18,7 @@ class CrmShopSentMail(models.Model):
 
     _name = "crm.shop.sent.mail"
     _description = "Reply to file in the Sent folder"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["crm.shop.work.unit.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "id desc"
 
     message_id = fields.Many2one(
@@ -36,70 +34,26 @@ class CrmShopSentMail(models.Model):
             ("error", "Error (retry scheduled)"),
             ("failed", "Failed"),
         ],
-        default="pending",
-        required=True,
-        readonly=True,
-        index=True,
         tracking=True,
     )
-    attempt_count = fields.Integer(readonly=True)
-    next_attempt_date = fields.Datetime(readonly=True, default=fields.Datetime.now)
-    last_error = fields.Text(readonly=True)
 
     _message_uniq = models.UniqueIndex("(message_id)")
 
-    @api.model
-    def _cron_append(self, batch_size=50):
-        """File pending replies in the Sent folder of their mailbox."""
-        due = Domain("state", "in", ["pending", "error"]) & Domain(
-            "next_attempt_date", "<=", fields.Datetime.now()
-        )
-        cron = self.env["ir.cron"]
-        cron._commit_progress(remaining=self.search_count(due))
-        for record in self.search(due, limit=batch_size, order="id"):
-            locked = record.try_lock_for_update().filtered_domain(due)
-            if locked:
-                locked._append()
-            if not cron._commit_progress(1):
-                break
+    # --- the cron, retries and failures come from crm.shop.work.unit.mixin ---------
 
-    def action_retry(self):
-        retried = self.filtered(lambda r: r.state in ("error", "failed"))
-        retried.write(
-            {"state": "pending", "attempt_count": 0, "next_attempt_date": fields.Datetime.now()}
-        )
-        retried.activity_unlink(["mail.mail_activity_data_todo"])
+    def _apply(self):
+        raw = self._build_raw()
+        mailbox = self.mailbox_id
+        with mailbox._get_imap_adapter() as adapter:
+            adapter.append(mailbox.sent_folder_name or "Sent", raw, seen=True)
 
-    @api.private
-    def _append(self):
-        self.ensure_one()
-        try:
-            with self.env.cr.savepoint():
-                raw = self._build_raw()
-                mailbox = self.mailbox_id
-                with mailbox._get_imap_adapter() as adapter:
-                    adapter.append(mailbox.sent_folder_name or "Sent", raw, seen=True)
-        except Exception as exc:  # noqa: BLE001 - unit-of-work boundary, recorded
-            decision = decide_retry(exc, self.attempt_count, fields.Datetime.now())
-            error = f"{type(exc).__name__}: {exc}"
-            self.write(
-                {
-                    "state": decision.state,
-                    "attempt_count": decision.attempt_count,
-                    "next_attempt_date": decision.next_attempt_date,
-                    "last_error": error,
-                }
-            )
-            if decision.state == "failed":
-                self.message_post(
-                    body=self.env._("The reply could not be filed in the Sent folder: %s", error),
-                    subtype_xmlid="mail.mt_note",
-                )
-                self.mailbox_id._notify_responsible(
-                    self, self.env._("Reply not filed in the Sent folder"), error
-                )
-        else:
-            self.write({"state": "done", "last_error": False, "next_attempt_date": False})
+    def _failure_message(self, error):
+        return self.env._("The reply could not be filed in the Sent folder: %s", error)
+
+    def _notify_failed(self, error):
+        self.mailbox_id._notify_responsible(
+            self, self.env._("Reply not filed in the Sent folder"), error
+        )
 
     def _build_raw(self):
         message = self.message_id
