@@ -245,17 +245,34 @@ def cmd_run(args: argparse.Namespace) -> int:
         "-d",
         args.database,
     ]
+    serve = [
+        "--http-interface",
+        args.interface,
+        "--http-port",
+        str(args.port),
+        "--db-filter",
+        f"^{re.escape(args.database)}$",
+    ]
     if not set(ADDONS) <= _installed_addons(args.database, options):
         say(f"installing the four addons with demo data into database {args.database!r}")
         subprocess.run(
-            [*base, "-i", ",".join(ADDONS), "--with-demo", "--stop-after-init"], check=True
+            [
+                *base,
+                "-i",
+                ",".join(ADDONS),
+                "--with-demo",
+                "--stop-after-init",
+                "--http-interface",
+                "127.0.0.1",
+            ],
+            check=True,
         )
+    else:
+        # the code may be newer than the database: update our addons before serving
+        serve += ["-u", ",".join(ADDONS)]
     url = f"http://localhost:{args.port}/odoo?db={args.database}"
     banner(f"Shop back office: {url}   login: admin   password: admin")
-    os.execv(
-        sys.executable,
-        [*base, "--http-port", str(args.port), "--db-filter", f"^{re.escape(args.database)}$"],
-    )
+    os.execv(sys.executable, [*base, *serve])
     return 0  # not reached
 
 
@@ -334,6 +351,31 @@ ODOO_RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
 OUR_WARNING = re.compile(r" WARNING .*(" + "|".join(ADDONS) + ")")
 
 
+def _run_odoo(cmd: list[str]) -> tuple[int, list[str], tuple[int, int, int] | None]:
+    """Run Odoo, echo its log, and collect the lines that fail a suite and the test result."""
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    problems, result = [], None
+    for line in proc.stdout:
+        print(line, end="", flush=True)
+        if ODOO_FAILURE.search(line) or OUR_WARNING.search(line):
+            problems.append(line.rstrip())
+        if match := ODOO_RESULT.search(line):
+            result = tuple(map(int, match.groups()))
+    return proc.wait(), problems, result
+
+
+def _odoo_reasons(rc: int, problems: list[str]) -> list[str]:
+    reasons = []
+    if rc != 0:
+        reasons.append(f"odoo exit code {rc}")
+    if problems:
+        reasons.append(f"{len(problems)} error/warning log lines")
+        print("\nLog lines that fail the suite:", *problems[:50], sep="\n  ")
+    return reasons
+
+
 def run_odoo_suite(suite: Suite, keep_db: bool) -> None:
     ok, reason = odoo_status()
     if not ok:
@@ -351,23 +393,15 @@ def run_odoo_suite(suite: Suite, keep_db: bool) -> None:
         "--stop-after-init",
         "--log-level",
         "info",
+        "--http-interface",
+        "127.0.0.1",
         "--http-port",
         str(_free_port()),
     )
     banner(f"Odoo suite: fresh database {dbname}, --test-tags {tags}")
     suite.ran = True
     started = time.monotonic()
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    problems, result = [], None
-    for line in proc.stdout:
-        print(line, end="", flush=True)
-        if ODOO_FAILURE.search(line) or OUR_WARNING.search(line):
-            problems.append(line.rstrip())
-        if match := ODOO_RESULT.search(line):
-            result = tuple(map(int, match.groups()))
-    rc = proc.wait()
+    rc, problems, result = _run_odoo(cmd)
     if not keep_db:
         drop_database(dbname)
     failed, errors, total = result or (0, 0, 0)
@@ -375,15 +409,40 @@ def run_odoo_suite(suite: Suite, keep_db: bool) -> None:
     suite.failed = failed + errors
     if rc != 0 or problems or total == 0:
         suite.failed = max(suite.failed, 1)
-    reasons = []
-    if total == 0:
-        reasons.append("zero Odoo tests ran")
-    if rc != 0:
-        reasons.append(f"odoo exit code {rc}")
-    if problems:
-        reasons.append(f"{len(problems)} error/warning log lines")
-        print("\nLog lines that fail the Odoo suite:", *problems[:50], sep="\n  ")
+    reasons = ["zero Odoo tests ran"] if total == 0 else []
+    reasons += _odoo_reasons(rc, problems)
     suite.note = f"in {time.monotonic() - started:.0f}s " + "; ".join(reasons)
+
+
+def run_demo_check(suite: Suite) -> None:
+    """Install the four addons WITH demo data, as the run command does: it must load cleanly."""
+    ok, reason = odoo_status()
+    if not ok:
+        suite.note = reason
+        return
+    dbname = f"shop_backoffice_demo_{os.getpid()}"
+    cmd = odoo_command(
+        "-d",
+        dbname,
+        "-i",
+        ",".join(ADDONS),
+        "--with-demo",
+        "--stop-after-init",
+        "--http-interface",
+        "127.0.0.1",
+        "--http-port",
+        str(_free_port()),
+    )
+    banner(f"Odoo demo data: fresh database {dbname}, the four addons with demo data")
+    suite.ran = True
+    started = time.monotonic()
+    rc, problems, _result = _run_odoo(cmd)
+    drop_database(dbname)
+    if rc == 0 and not problems:
+        suite.passed = 1
+    else:
+        suite.failed = 1
+    suite.note = f"in {time.monotonic() - started:.0f}s " + "; ".join(_odoo_reasons(rc, problems))
 
 
 def _free_port() -> int:
@@ -407,8 +466,9 @@ def cmd_test(args: argparse.Namespace) -> int:
         Suite("unit (pure)"),
         Suite("integration (servers)"),
         Suite("odoo (all four addons)"),
+        Suite("odoo demo data"),
     ]
-    lint, unit, integration, odoo_suite = suites
+    lint, unit, integration, odoo_suite, demo = suites
     if not args.no_lint:
         run_lint(lint)
     else:
@@ -416,9 +476,10 @@ def cmd_test(args: argparse.Namespace) -> int:
     run_pytest(unit, "tests/unit", args.pytest_args)
     run_pytest(integration, "tests/integration", args.pytest_args)
     if args.no_odoo:
-        odoo_suite.note = "skipped by --no-odoo"
+        odoo_suite.note = demo.note = "skipped by --no-odoo"
     else:
         run_odoo_suite(odoo_suite, args.keep_db)
+        run_demo_check(demo)
 
     banner("Summary of suites")
     for suite in suites:
