@@ -1,4 +1,5 @@
 # ruff: noqa: I001 - the abstract models first: the others inherit them
+from . import base
 from . import crm_shop_work_unit_mixin
 from . import (
     account_move,
@@ -7,6 +8,7 @@ from . import (
     crm_shop_archive_deletion,
     crm_shop_archive_entry,
     crm_shop_archive_hold,
+    crm_shop_archive_pending,
     crm_shop_case,
     crm_shop_case_search,
     crm_shop_case_seen_state,
@@ -16,6 +18,7 @@ from . import (
     crm_shop_inbound_mail,
     crm_shop_inbound_mail_archive,
     crm_shop_inbound_mail_bounce,
+    crm_shop_inbound_mail_gateway,
     crm_shop_mail_tracking,
     crm_shop_mail_tracking_line,
     crm_shop_mailbox,
@@ -24,10 +27,12 @@ from . import (
     crm_shop_phone_note_search,
     crm_shop_queue,
     crm_shop_search_document,
+    crm_shop_search_pending,
     crm_shop_sent_mail,
     crm_shop_text_block,
     ir_attachment,
     ir_mail_server,
+    link_tracker_click,
     mail_mail,
     mail_message,
     mail_template,

@@ -2,7 +2,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..services import archive
-from ..services.errors import PermanentError
 
 ACTIONS = [
     ("read_raw", "Original downloaded"),
@@ -142,18 +141,13 @@ class CrmShopArchiveAccessLog(models.Model):
 
 
 def _entry_problem(record, entry, removed, previous, expected):
-    """Return why ``entry`` breaks the chain ('' when it holds); English, for the log."""
+    """Return why ``entry`` breaks the chain ('' when it holds); English, for the log.
+
+    Content deleted after retention (a tombstone of an approved deletion request) still
+    chains by its stored digest; content missing without such a request is a break.
+    """
     if record.prev_chain_hash != previous:
         return f"stored predecessor hash differs from entry {entry.sequence - 1}"
-    if not removed:
-        result = archive.verify_chain([entry], previous, first_sequence=expected)
-        return result.reason
-    if entry.sequence != expected:  # content deleted after retention: the chain still holds
-        return f"gap in sequence: expected {expected}, found {entry.sequence}"
-    try:
-        recomputed = archive.compute_chain_hash(
-            previous, entry.sha256, entry.archived_at, entry.sequence
-        )
-    except PermanentError as exc:
-        return f"malformed entry: {exc}"
-    return "" if recomputed == entry.chain_hash else "chain hash mismatch"
+    if removed and entry.tombstone is None:
+        return "content missing without an approved deletion request"
+    return archive.verify_chain([entry], previous, first_sequence=expected).reason

@@ -66,6 +66,26 @@ class CrmShopArchiveDeletion(models.Model):
         if any(request.state != "draft" for request in self):
             raise UserError(self.env._("Only draft deletion requests can be deleted."))
 
+    @api.model
+    def _tombstones_of(self, entries):
+        """``{entry id: archive.Tombstone}``: when and by whom the content was deleted."""
+        if not entries:
+            return {}
+        requests = self.sudo().search(
+            [("state", "=", "done"), ("entry_ids", "in", entries.ids)], order="id"
+        )
+        wanted = set(entries.ids)
+        tombstones = {}
+        for request in requests:
+            tombstone = archive.Tombstone(
+                deleted_on=request.approved_date.date(),
+                approved_by=request.approved_by_id.name or "",
+                requested_by=request.requested_by_id.name or "",
+            )
+            for entry_id in wanted.intersection(request.entry_ids.ids):
+                tombstones.setdefault(entry_id, tombstone)
+        return tombstones
+
     def _check_deletable(self):
         """Raise naming the first entry still under retention or hold."""
         Entry = self.env["crm.shop.archive.entry"]

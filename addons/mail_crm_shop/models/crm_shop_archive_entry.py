@@ -86,6 +86,7 @@ class CrmShopArchiveEntry(models.Model):
     res_model = fields.Char(string="Related model", readonly=True)
     res_id = fields.Many2oneReference(string="Related record", model_field="res_model")
     retention_end_date = fields.Date(string="Retained until", required=True, readonly=True)
+    case_name = fields.Char(string="Case", compute="_compute_case_name")
     content_removed = fields.Boolean(compute="_compute_content_removed")
     gdpr_request_ids = fields.Many2many(
         "crm.shop.gdpr.request",
@@ -128,6 +129,11 @@ class CrmShopArchiveEntry(models.Model):
         removed = {row[0] for row in self.env.cr.fetchall()}
         for entry in self:
             entry.content_removed = entry.id in removed
+
+    @api.depends("res_model", "res_id")
+    def _compute_case_name(self):
+        for entry in self:
+            entry.case_name = entry._case_reference() or False
 
     @api.depends("hold_ids.hold_until", "hold_ids.active")
     def _compute_legal_hold_until(self):
@@ -192,7 +198,7 @@ class CrmShopArchiveEntry(models.Model):
         )
         try:
             message_date = email.utils.parsedate_to_datetime(headers.get("Date"))
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, AttributeError):  # AttributeError: 8-bit Date
             message_date = None
         if message_date and message_date.tzinfo:
             message_date = message_date.astimezone(timezone.utc).replace(tzinfo=None)
@@ -271,11 +277,19 @@ class CrmShopArchiveEntry(models.Model):
             row[0]: bytes(row[1]) if row[1] is not None else None for row in self.env.cr.fetchall()
         }
 
-    def _to_service(self, with_raw=True, raws=None):
+    def _to_service(self, with_raw=True, raws=None, tombstones=None):
+        """The pure entry; ``tombstones`` (``{id: Tombstone}``, None: looked up) describe
+        entries whose content was deleted after retention."""
         self.ensure_one()
         raw = b""
+        tombstone = None
         if with_raw:
-            raw = (raws if raws is not None else self._raw_bytes()).get(self.id) or b""
+            raws = raws if raws is not None else self._raw_bytes()
+            raw = raws.get(self.id) or b""
+            if raws.get(self.id) is None:
+                if tombstones is None:
+                    tombstones = self._tombstones()
+                tombstone = tombstones.get(self.id)
         archived_at = datetime.strptime(self.archived_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
             tzinfo=timezone.utc
         )
@@ -292,7 +306,12 @@ class CrmShopArchiveEntry(models.Model):
             case=self._case_reference(),
             category=self.category,
             legal_hold_until=self.legal_hold_until or None,
+            tombstone=tombstone,
         )
+
+    def _tombstones(self):
+        """``{id: archive.Tombstone}`` of these entries deleted by an approved request."""
+        return self.env["crm.shop.archive.deletion"]._tombstones_of(self)
 
     def _case_reference(self):
         if not self.res_model or not self.res_id or self.res_model not in self.env:
@@ -312,8 +331,11 @@ class CrmShopArchiveEntry(models.Model):
         for start in range(0, len(ids), batch):
             chunk = self.sudo().browse(ids[start : start + batch])
             raws = chunk._raw_bytes()
+            removed = chunk.filtered(lambda e, raws=raws: raws.get(e.id) is None)
+            tombstones = removed._tombstones()
             for entry in chunk:
-                yield entry, entry._to_service(raws=raws), raws.get(entry.id) is None
+                service = entry._to_service(raws=raws, tombstones=tombstones)
+                yield entry, service, raws.get(entry.id) is None
             self.env.invalidate_all()
 
 
@@ -323,6 +345,7 @@ def _header_text(message, name):
         return ""
     try:
         decoded = email.header.make_header(email.header.decode_header(str(value)))
-        return " ".join(str(decoded).split())
+        text = str(decoded)
     except (UnicodeError, LookupError, email.errors.HeaderParseError):
-        return " ".join(str(value).split())
+        text = str(value)
+    return " ".join(text.replace("\x00", "").split())  # PostgreSQL refuses NUL in text

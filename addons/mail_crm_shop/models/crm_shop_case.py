@@ -242,7 +242,7 @@ class CrmShopCase(models.Model):
         for case in self.search(locked, limit=batch_size, order="lock_date, id"):
             lock = locking.CaseLock(case.lock_user_id.id, case.lock_date)
             if locking.is_stale(lock, now, case.queue_id._lock_idle_timeout()):
-                case.try_lock_for_update().write({"lock_user_id": False, "lock_date": False})
+                case._shop_try_lock_for_update().write({"lock_user_id": False, "lock_date": False})
             if not cron._commit_progress(1):
                 break
 
@@ -321,7 +321,7 @@ class CrmShopCase(models.Model):
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=self.search_count(overdue))
         for case in self.search(overdue, limit=batch_size):
-            case.try_lock_for_update().write({"sla_breached": True})
+            case._shop_try_lock_for_update().write({"sla_breached": True})
             if not cron._commit_progress(1):
                 break
 
@@ -333,7 +333,7 @@ class CrmShopCase(models.Model):
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=self.search_count(due))
         for case in self.search(due, limit=batch_size, order="follow_up_date, id"):
-            locked = case.try_lock_for_update().filtered_domain(due)
+            locked = case._shop_try_lock_for_update().filtered_domain(due)
             try:
                 with self.env.cr.savepoint():
                     locked._follow_up_now()
@@ -577,11 +577,16 @@ class CrmShopCase(models.Model):
         """Customers answer to the shared mailbox, where the next sync picks it up."""
         from email.utils import formataddr
 
-        result = super()._notify_get_reply_to(default=default, author_id=author_id)
-        for case in self:
-            mailbox = case._get_reply_mailbox()
-            if mailbox:
-                result[case.id] = formataddr((mailbox.name or "", mailbox.email))
+        mailboxes = {case.id: case._get_reply_mailbox() for case in self}
+        others = self.filtered(lambda case: not mailboxes[case.id])
+        result = {}
+        if others:  # the standard reply-to (alias, catchall) only where it is needed
+            result = super(CrmShopCase, others)._notify_get_reply_to(
+                default=default, author_id=author_id
+            )
+        for case in self - others:
+            mailbox = mailboxes[case.id]
+            result[case.id] = formataddr((mailbox.name or "", mailbox.email))
         return result
 
     def action_create_partner(self):

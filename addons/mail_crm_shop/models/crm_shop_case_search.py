@@ -5,9 +5,11 @@ from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from ..services.fulltext import build_tsquery, html_to_text, match_sql
+from ..services.fulltext import build_tsquery, html_to_text, match_sql, rank_sql
 
 CASE_SEARCH_FIELDS = ("number", "name", "email_from", "description")
+# set by the "Full text" field of the case search bar (its value): the list comes best first
+RANK_CONTEXT_KEY = "crm_shop_fulltext_rank"
 
 
 class CrmShopCase(models.Model):
@@ -52,6 +54,41 @@ class CrmShopCase(models.Model):
                 "(SELECT case_id FROM crm_shop_search_document WHERE %s)",
                 SQL(match, *params),  # the user's text only travels as a parameter
             ),
+        )
+
+    @api.model
+    def _search(self, domain, offset=0, limit=None, order=None, **kwargs):
+        """Best first while the list is filtered by "Full text" (its view context).
+
+        Only the default order is replaced: a column the user sorts by wins, and counts
+        (no order) stay plain. Each case ranks by its best matching search document, as
+        on the Search screen; ties keep the usual order.
+        """
+        query = super()._search(domain, offset=offset, limit=limit, order=order, **kwargs)
+        rank = self._fulltext_rank_sql(query) if order and order == self._order else None
+        if rank is not None and query.order is not None:
+            query.order = SQL("%s DESC NULLS LAST, %s", rank, query.order)
+        return query
+
+    @api.model
+    def _fulltext_rank_sql(self, query):
+        """``SQL`` of the rank of the case row of ``query``, or None without a search."""
+        value = self.env.context.get(RANK_CONTEXT_KEY)
+        if isinstance(value, list | tuple):
+            value = " or ".join(v for v in value if isinstance(v, str))
+        if not isinstance(value, str):
+            return None
+        tsquery = build_tsquery(value)
+        if tsquery.empty:
+            return None
+        self.env["crm.shop.search.document"].flush_model(["case_id", "text"])
+        match, match_params = match_sql("d.tsv", tsquery)
+        rank, rank_params = rank_sql("d.tsv", tsquery)
+        return SQL(
+            "(SELECT max(%s) FROM crm_shop_search_document d WHERE d.case_id = %s AND %s)",
+            SQL(rank, *rank_params),  # the user's text only travels as a parameter
+            SQL.identifier(query.table, "id"),
+            SQL(match, *match_params),
         )
 
     def _index_search_documents(self):

@@ -1,19 +1,38 @@
 import base64
 import email
-import email.policy
+import itertools
 import logging
 from email.errors import MessageError
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.fields import Domain
+from odoo.tools import email_normalize, email_normalize_all
 
+from ..services import mail_policy
 from ..services.errors import TransientError
-from ..services.mail_routing import UnreadableMail, decide_followup, read_headers
+from ..services.ingest_batch import CaseRef, RoutingBatch, collect_lookups
+from ..services.mail_routing import (
+    HEADER_PARSE_ERRORS,
+    UnreadableMail,
+    clean_parsed_mail,
+    decide_followup,
+    read_headers,
+    strip_nul_headers,
+)
 
 _logger = logging.getLogger(__name__)
 
 CLOSED_CASE_STATES = ("done", "archived")
+# the routing lookups of the batches _cron_process is running in this process, by the
+# token its records carry in their context (the batch outlives the per-mail commits)
+ROUTING_BATCH_KEY = "crm_shop_routing_batch"
+# raw mails kept in memory between the batch's header scan and their processing
+KEEP_RAW_BYTES = 256 * 1024
+KEEP_RAW_TOTAL = 64 * 1024 * 1024
+_RUNNING_BATCHES = {}
+_BATCH_TOKENS = itertools.count(1)
 
 
 class CrmShopInboundMail(models.Model):
@@ -53,6 +72,12 @@ class CrmShopInboundMail(models.Model):
         "(mailbox_id, folder, uidvalidity) WHERE server_seen_synced IS NOT TRUE"
     )
 
+    def write(self, vals):
+        if vals.get("state") == "done":
+            # the routine end of every mail: its case shows it, no tracking message each
+            return super(CrmShopInboundMail, self.with_context(mail_notrack=True)).write(vals)
+        return super().write(vals)
+
     def _compute_raw_filename(self):
         for record in self:
             record.raw_filename = f"mail-{record.id or 'new'}.eml"
@@ -67,14 +92,6 @@ class CrmShopInboundMail(models.Model):
         }
 
     # --- processing --------------------------------------------------------------
-
-    def _prepare_done_vals(self, result):
-        vals = {"case_id": result.id}
-        if self.mailbox_id.sync_read_state:
-            # a mail consumed without a case (a bounce) needs nobody's attention: seen
-            seen = result._server_seen_wanted() if result else True
-            vals.update(server_seen_wanted=seen, server_seen_synced=False)
-        return vals
 
     @api.private
     def _push_server_seen(self, adapter):
@@ -94,29 +111,152 @@ class CrmShopInboundMail(models.Model):
     def _get_raw(self):
         return base64.b64decode(self.with_context(bin_size=False).raw or b"")
 
+    # --- batch processing ------------------------------------------------------------
+
+    @api.model
+    def _cron_process(self, batch_size=50):
+        """Process due mails as the work-unit mixin does, one committed unit per mail, with
+        the routing lookups of the whole batch done up front (see ``_prefetch_routing``)."""
+        due = self._due_domain()
+        cron = self.env["ir.cron"]
+        batch = self.search(due, limit=batch_size, order="id")
+        token = next(_BATCH_TOKENS)
+        _RUNNING_BATCHES[token] = batch._prefetch_routing()
+        # commit before the first lock: under REPEATABLE READ, locking a mail another
+        # worker processed since this transaction's snapshot fails (serialization error)
+        cron._commit_progress(remaining=self.search_count(due))
+        processed = False
+        try:
+            for record in batch.with_context(**{ROUTING_BATCH_KEY: token}):
+                locked = record._lock_if_due()
+                if locked:
+                    locked._process()
+                    processed = True
+                if not cron._commit_progress(1):
+                    break
+        finally:
+            _RUNNING_BATCHES.pop(token, None)
+        if processed:  # the new mails become searchable within moments
+            self.env.ref("mail_crm_shop.ir_cron_search_index")._trigger()
+
+    def _lock_if_due(self):
+        """Lock this mail if it is still due; one another worker holds or changed
+        meanwhile comes back empty (``_shop_try_lock_for_update``)."""
+        return self._shop_try_lock_for_update().filtered(_is_due)
+
+    def _routing_batch(self):
+        """The lookups of the running batch, or of this mail alone (a manual run)."""
+        batch = _RUNNING_BATCHES.get(self.env.context.get(ROUTING_BATCH_KEY))
+        if batch is None or self.id not in batch.headers:
+            batch = self._prefetch_routing()
+        return batch
+
+    def _prefetch_routing(self):
+        """Read the headers of these mails and answer their routing questions at once:
+        one query each for Message-IDs on cases, case tokens and sender contacts."""
+        batch = RoutingBatch()
+        kept = 0
+        for mail in self:
+            raw = mail._get_raw()
+            if len(raw) <= KEEP_RAW_BYTES and kept + len(raw) <= KEEP_RAW_TOTAL:
+                batch.extras[("raw", mail.id)] = raw  # read once per batch, not twice
+                kept += len(raw)
+            try:
+                batch.headers[mail.id] = read_headers(raw, mail.mailbox_id._get_own_addresses())
+            except UnreadableMail:
+                batch.headers[mail.id] = None
+        lookups = collect_lookups(batch.headers.values())
+        if lookups.message_ids:
+            self._lookup_messages(batch, lookups.message_ids)
+        if lookups.tokens:
+            self._lookup_tokens(batch, lookups.tokens)
+        if lookups.emails:
+            self._lookup_partners(batch, lookups.emails)
+        return batch
+
+    @api.model
+    def _lookup_messages(self, batch, message_ids):
+        messages = (
+            self.env["mail.message"]
+            .sudo()
+            .search_fetch(
+                [("message_id", "in", list(message_ids)), ("model", "=", "crm.shop.case")],
+                ["message_id", "res_id"],
+                order="id",
+            )
+        )
+        batch.add_messages(message_ids, ((m.message_id, m.res_id) for m in messages))
+
+    @api.model
+    def _lookup_tokens(self, batch, tokens):
+        cases = (
+            self.env["crm.shop.case"]
+            .sudo()
+            .search_fetch([("number", "in", list(tokens))], ["number", "company_id"])
+        )
+        batch.add_cases(_case_ref(case) for case in cases)
+
+    @api.model
+    def _lookup_partners(self, batch, emails):
+        """Contacts by address as ``crm.shop.case._find_partner_by_email``, for all at once:
+        the primary address first, then any address of a contact with several."""
+        Partner = self.env["res.partner"].sudo()
+        normalized = {email_address: email_normalize(email_address) for email_address in emails}
+        wanted = {value for value in normalized.values() if value}
+        found = {}
+        if wanted:
+            for partner in Partner.search_fetch(
+                [("email_normalized", "in", list(wanted))], ["email_normalized"], order="id"
+            ):
+                found.setdefault(partner.email_normalized, partner.id)
+        missing = wanted - set(found)
+        if missing:  # a contact with several addresses is normalized to its first one only
+            domain = Domain.OR(Domain("email", "=ilike", f"%{value}%") for value in missing)
+            for partner in Partner.search_fetch(domain, ["email"], order="id"):
+                for value in email_normalize_all(partner.email):
+                    if value in missing:
+                        found.setdefault(value, partner.id)
+        for email_address, value in normalized.items():
+            batch.partner_by_email[email_address] = found.get(value)
+            if value:
+                batch.partner_by_email[value] = found.get(value)
+
+    # --- one mail ----------------------------------------------------------------------
+
     def _apply(self):
-        """Route the stored mail through Odoo's mail gateway; return its case."""
-        raw = self._get_raw()
+        """Turn the stored mail into a mail on its case (a new case when none matches)."""
+        batch = self._routing_batch()
+        raw = batch.extras.pop(("raw", self.id), None)
+        if raw is None:
+            raw = self._get_raw()
         queue = self.mailbox_id.queue_id
         if not queue.active:
             raise TransientError(
                 f"queue {queue.name!r} of mailbox {self.mailbox_id.name!r} is archived"
             )
         try:
-            headers = read_headers(raw, self.mailbox_id._get_own_addresses())
-            message = email.message_from_bytes(raw, policy=email.policy.SMTP)
-            msg_dict = self.env["mail.thread"].message_parse(message)
-        except (UnreadableMail, MessageError, LookupError, UnicodeError, ValueError) as exc:
+            headers = batch.headers.get(self.id) or read_headers(
+                raw, self.mailbox_id._get_own_addresses()
+            )
+            # NUL is no mail content (RFC 5322) and PostgreSQL refuses it in text: drop it,
+            # raw or from an encoded word, in the headers and in what the gateway parsed
+            message = strip_nul_headers(email.message_from_bytes(raw, policy=mail_policy.SMTP))
+            msg_dict = clean_parsed_mail(self.env["mail.thread"].message_parse(message))
+        except (
+            UnreadableMail,
+            MessageError,
+            LookupError,
+            UnicodeError,
+            *HEADER_PARSE_ERRORS,  # the stdlib and core's parsing on broken headers
+        ) as exc:
             return self._create_unreadable_case(raw, exc)
-        known = self.env["mail.message"].search(
-            [("message_id", "=", msg_dict["message_id"]), ("model", "=", "crm.shop.case")],
-            limit=1,
-        )
+        known = self._known_case(batch, msg_dict["message_id"])
         if known:  # already on a case (a copy of our own reply, or a mail in two folders)
-            return self.env["crm.shop.case"].browse(known.res_id)
-        case = self._find_case(headers)
+            return known
+        case = self._find_case(headers, batch)
         decision = self._decide_followup(case, headers) if case else "new"
-        thread = self._route_to_case(message, msg_dict, case if decision != "new" else None)
+        thread = self._post_to_case(msg_dict, case if decision != "new" else None, batch)
+        self._remember_routing(batch, msg_dict["message_id"], thread)
         if decision == "reopen":
             case.write({"state": "in_progress" if case.user_id else "new"})
             case.message_post(
@@ -132,6 +272,33 @@ class CrmShopInboundMail(models.Model):
             )
         return thread
 
+    def _known_case(self, batch, message_id):
+        if message_id and not batch.was_asked(message_id):  # not as the headers showed it
+            self._lookup_messages(batch, {message_id})
+        case_id = batch.case_for_message(message_id)
+        return self.env["crm.shop.case"].browse(case_id).exists() if case_id else None
+
+    def _remember_routing(self, batch, message_id, case):
+        """Let later mails of the batch find ``case``, once this mail is done."""
+        batch.stage(self.id, message_id, _case_ref(case))
+
+    def _prepare_done_vals(self, result):
+        batch = _RUNNING_BATCHES.get(self.env.context.get(ROUTING_BATCH_KEY))
+        if batch is not None:
+            batch.confirm(self.id)
+        vals = {"case_id": result.id}
+        if self.mailbox_id.sync_read_state:
+            # a mail consumed without a case (a bounce) needs nobody's attention: seen
+            seen = result._server_seen_wanted() if result else True
+            vals.update(server_seen_wanted=seen, server_seen_synced=False)
+        return vals
+
+    def _record_failure(self, exc):
+        batch = _RUNNING_BATCHES.get(self.env.context.get(ROUTING_BATCH_KEY))
+        if batch is not None:
+            batch.discard(self.id)  # its case was rolled back
+        return super()._record_failure(exc)
+
     def _decide_followup(self, case, headers):
         """``update``, ``reopen`` or ``new`` for a mail matched to ``case``."""
         closed = case.state in CLOSED_CASE_STATES
@@ -141,46 +308,42 @@ class CrmShopInboundMail(models.Model):
             closed_date, fields.Datetime.now(), reopen_days, headers.is_auto_reply
         )
 
-    def _find_case(self, headers):
-        """Case token in the subject first, then In-Reply-To/References (see mail_routing)."""
+    def _find_case(self, headers, batch=None):
+        """Case token in the subject first, then In-Reply-To/References (see mail_routing).
+
+        The batch's answers are used first; what it does not know is asked again (a case
+        another worker created meanwhile)."""
         Case = self.env["crm.shop.case"]
+        batch = batch if batch is not None else self._routing_batch()
+        companies = (self.mailbox_id.company_id.id or None, None)
         if headers.case_token:
-            case = Case.search(
-                [
-                    ("number", "=", headers.case_token),
-                    ("company_id", "in", [self.mailbox_id.company_id.id, False]),
-                ],
-                limit=1,
-            )
-            if case:
-                return case
+            case_id = batch.case_for_token(headers.case_token, companies)
+            if case_id is None:
+                self._lookup_tokens(batch, {headers.case_token})
+                case_id = batch.case_for_token(headers.case_token, companies)
+            if case_id:
+                return Case.browse(case_id)
         if headers.reference_ids:
-            messages = self.env["mail.message"].search(
-                [("message_id", "in", list(headers.reference_ids)), ("model", "=", Case._name)]
-            )
-            by_id = {message.message_id: message.res_id for message in messages}
-            for reference in headers.reference_ids:  # the direct parent wins
-                if reference in by_id:
-                    return Case.browse(by_id[reference]).exists()
+            case_id = batch.case_for_references(headers)
+            if case_id is None:
+                self._lookup_messages(batch, set(headers.reference_ids))
+                case_id = batch.case_for_references(headers)
+            if case_id:
+                return Case.browse(case_id).exists()
         return Case
 
-    def _route_to_case(self, message, msg_dict, case):
-        """Post the mail on ``case`` or, without a case, on a new one (gateway hooks)."""
-        Thread = self.env["mail.thread"]
-        custom_values = self._prepare_case_vals()
-        routes = [("crm.shop.case", case.id if case else False, custom_values, self.env.uid, False)]
-        msg_dict.update(Thread._message_parse_post_process(message, msg_dict, routes))
-        thread_id = Thread._message_route_process(message, msg_dict, routes)
-        return self.env["crm.shop.case"].browse(thread_id)
-
-    def _prepare_case_vals(self):
+    def _prepare_case_vals(self, batch=None):
         mailbox = self.mailbox_id
-        partner = self.env["crm.shop.case"]._find_partner_by_email(self.email_from)
+        email_address = email_normalize(self.email_from or "") or None
+        if batch is not None and batch.has_partner_answer(email_address):
+            partner_id = batch.partner_for(email_address) or False
+        else:
+            partner_id = self.env["crm.shop.case"]._find_partner_by_email(self.email_from).id
         return {
             "queue_id": mailbox.queue_id.id,
             "mailbox_id": mailbox.id,
             "company_id": mailbox.company_id.id,
-            "partner_id": partner.id,
+            "partner_id": partner_id,
             "is_auto_reply": self.is_auto_reply,
         }
 
@@ -205,3 +368,14 @@ class CrmShopInboundMail(models.Model):
             case, self.env._("Unreadable mail"), self.env._("Check the attached original.")
         )
         return case
+
+
+def _is_due(mail):
+    """``_due_domain`` for a locked mail, in Python (no domain evaluation per mail)."""
+    return mail.state in ("pending", "error") and (
+        not mail.next_attempt_date or mail.next_attempt_date <= fields.Datetime.now()
+    )
+
+
+def _case_ref(case):
+    return CaseRef(case.id, case.number, case.company_id.id or None) if case else None

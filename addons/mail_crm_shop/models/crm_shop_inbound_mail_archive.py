@@ -1,3 +1,5 @@
+import base64
+
 from odoo import api, models
 
 
@@ -10,8 +12,9 @@ class CrmShopInboundMail(models.Model):
     def create(self, vals_list):
         records = super().create(vals_list)
         Entry = self.env["crm.shop.archive.entry"]
-        for record in records:
-            raw = record._get_raw()
+        for record, vals in zip(records, vals_list, strict=True):
+            # the bytes as given (base64), not read back from the attachment just written
+            raw = base64.b64decode(vals["raw"]) if vals.get("raw") else b""
             if raw:
                 Entry._archive_raw(raw, "in", record=record)
         return records

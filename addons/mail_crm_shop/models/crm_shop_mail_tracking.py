@@ -1,15 +1,20 @@
-import html
 import re
 from datetime import timedelta
-from urllib.parse import urlencode
+
+import lxml.html
+from markupsafe import Markup
 
 from odoo import api, fields, models, tools
 from odoo.fields import Domain
 
+from odoo.addons.link_tracker.tools.html import find_links_with_urls_and_labels
+
+from .crm_shop_case import CLOSED_STATES
 from .mail_mail import _refusal_vals
 
-_HREF = re.compile(r'(<a\b[^>]*?\bhref=)"(https?://[^"]+)"', re.IGNORECASE)
 UNMATCHED_BOUNCE_DAYS = 30
+# links left as they are: unsubscribing must work without the tracker
+LINK_SKIP_LIST = ("/unsubscribe_from_list", "/mail/unfollow", "/mail/unsubscribe")
 
 # most significant first: the status a document shows when recipients differ
 TRACKING_STATUSES = [
@@ -98,6 +103,71 @@ class CrmShopMailTracking(models.Model):
         lines.write({"status": "opened", "status_date": when})
         self.line_ids.filtered(lambda line: not line.opened_date).write({"opened_date": when})
 
+    # --- clicks through Odoo's link tracker ------------------------------------------
+
+    @api.model
+    def _shorten_links(self, body, base_url):
+        """Route the http(s) links of ``body`` through Odoo's link tracker (``/r/<code>``).
+
+        As ``mail.render.mixin._shorten_links`` but the tracker's title is the URL itself:
+        sending a mail never fetches the linked pages.
+        """
+        if not body or tools.is_html_empty(body):
+            return body
+        root = lxml.html.fromstring(str(body))
+        nodes, links = find_links_with_urls_and_labels(
+            root,
+            base_url,
+            skip_regex=r"^(?!https?://)",
+            skip_prefix=f"{self.env['link.tracker'].get_base_url()}/r/",
+            skip_list=LINK_SKIP_LIST,
+        )
+        if not nodes:
+            return body
+        trackers = (
+            self.env["link.tracker"]
+            .sudo()
+            .search_or_create([{**link, "title": link["url"]} for link in links])
+        )
+        for node, tracker in zip(nodes, trackers, strict=True):
+            node.set("href", tracker.short_url)
+        return body.__class__(lxml.html.tostring(root, encoding="unicode", method="xml"))
+
+    @api.model
+    def _personalize_links(self, body, mail_mail_id, partner):
+        """Give every link-tracker link of ``body`` the recipient: ``/r/<code>/c/<token>``.
+
+        ``partner`` is the recipient of this copy; a copy for the plain addresses of the
+        mail (no partner) carries 0 and counts for each of them.
+        """
+        token = self._link_token(mail_mail_id, partner.id if partner else 0)
+        short = re.escape(f"{self.env['link.tracker'].get_base_url()}/r/")
+        pattern = re.compile(rf"""(href=["'])({short}[A-Za-z0-9]+)(["'])""")
+        return body.__class__(pattern.sub(rf"\1\2/c/{token}\3", str(body)))
+
+    @api.model
+    def _link_token(self, mail_mail_id, partner_id):
+        """Signed recipient of a tracked link: ``<mail id>-<partner id or 0>-<hmac>``."""
+        signature = tools.hmac(
+            self.env(su=True), "crm_shop_link_click", (int(mail_mail_id), int(partner_id))
+        )
+        return f"{mail_mail_id}-{partner_id}-{signature}"
+
+    @api.model
+    def _line_from_link_token(self, token):
+        """The tracking line (first one for plain addresses) a link token names, if any."""
+        parts = (token or "").split("-", 2)
+        if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+            return self.env["crm.shop.mail.tracking.line"]
+        mail_id, partner_id = int(parts[0]), int(parts[1])
+        if not tools.consteq(self._link_token(mail_id, partner_id), token):
+            return self.env["crm.shop.mail.tracking.line"]
+        tracking = self.search([("mail_mail_id", "=", mail_id)], limit=1)
+        lines = tracking.line_ids.filtered(lambda line: line.partner_id.id == (partner_id or False))
+        return lines[:1]
+
+    # --- clicks through the signed redirect of mails sent before the link tracker ----
+
     @api.model
     def _click_token(self, mail_mail_id, url):
         signature = tools.hmac(self.env(su=True), "crm_shop_track_click", (mail_mail_id, url))
@@ -112,19 +182,6 @@ class CrmShopMailTracking(models.Model):
         ):
             return self.browse()
         return self.search([("mail_mail_id", "=", int(mail_id))], limit=1)
-
-    @api.model
-    def _add_click_tracking(self, body, mail_mail_id, base_url):
-        """Route every http(s) link of ``body`` through the signed click redirect."""
-
-        def tracked(match):
-            url = html.unescape(match.group(2))
-            token = self._click_token(mail_mail_id, url)
-            query = urlencode({"url": url})
-            target = html.escape(f"{base_url}/crm_shop/track/click/{token}?{query}")
-            return f'{match.group(1)}"{target}"'
-
-        return body.__class__(_HREF.sub(tracked, body))
 
     @api.private
     def _record_clicked(self, when):
@@ -188,6 +245,66 @@ class CrmShopMailTracking(models.Model):
             ),
             user_id=(user or self.env.user).id,
         )
+        self._open_bounce_case(document, line)
+
+    def _open_bounce_case(self, document, line):
+        """One open team inbox case per document and bounced address: fix it, resend."""
+        self.ensure_one()
+        order = _sale_order_of(document)
+        # the order's confirmation, delivery and invoice mails to one address: one case
+        same = Domain("model", "=", self.model) & Domain("tracking_id.res_id", "=", self.res_id)
+        if order:
+            same |= Domain("bounce_case_id.sale_order_id", "=", order.id)
+        known = (
+            self.env["crm.shop.mail.tracking.line"]
+            .search(
+                same
+                & Domain("email", "=", line.email)
+                & Domain("bounce_case_id.state", "not in", list(CLOSED_STATES)),
+                limit=1,
+            )
+            .bounce_case_id
+        )
+        if known:
+            line.bounce_case_id = known
+            known.message_post(
+                body=self.env._(
+                    "The mail %(subject)s to %(email)s bounced: %(reason)s",
+                    subject=self.subject or "",
+                    email=line.email,
+                    reason=line.bounce_reason or line.dsn_status or "",
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+            return known
+        reason = self.env._(
+            "The mail %(subject)s to %(email)s bounced: %(reason)s",
+            subject=self.subject or "",
+            email=line.email,
+            reason=line.bounce_reason or line.dsn_status or "",
+        )
+        case = (
+            self.env["crm.shop.case"]
+            .sudo()
+            .create(
+                {
+                    "name": self.env._(
+                        "%(document)s: mail to %(email)s bounced, fix the address and resend",
+                        document=document.display_name,
+                        email=line.email,
+                    ),
+                    "description": Markup("<p>%s</p><p>%s</p>")
+                    % (reason, document._get_html_link(title=document.display_name)),
+                    "queue_id": _bounce_queue(document, order).id,
+                    "partner_id": (line.partner_id or order.partner_id).id,
+                    "email_from": line.email,
+                    "company_id": (self.company_id or order.company_id or self.env.company).id,
+                    "sale_order_id": order.id,
+                }
+            )
+        )
+        line.bounce_case_id = case
+        return case
 
     @api.model
     def _for_documents(self, model, res_ids):
@@ -197,6 +314,34 @@ class CrmShopMailTracking(models.Model):
         for tracking in self.search(domain, order="sent_date desc, id desc"):
             latest.setdefault(tracking.res_id, tracking)
         return latest
+
+
+def _sale_order_of(document):
+    """The order a bounced mail was about: the document, or the order it came from."""
+    if document._name == "sale.order":
+        return document
+    if document._name == "account.move":
+        return document.sudo().invoice_line_ids.sale_line_ids.order_id[:1]
+    if "sale_id" in document._fields:
+        return document.sudo().sale_id
+    if "sale_order_id" in document._fields:
+        return document.sudo().sale_order_id
+    return document.env["sale.order"]
+
+
+def _bounce_queue(document, order):
+    """The shop's exception queue of the order, else the company's first queue."""
+    backend = order.sudo()["shop_backend_id"] if "shop_backend_id" in order._fields else False
+    if backend and hasattr(backend, "_get_exception_queue"):
+        queue = backend._get_exception_queue()
+        if queue:
+            return queue
+    company = order.company_id or document.env.company
+    return (
+        document.env["crm.shop.queue"]
+        .sudo()
+        .search(Domain("company_id", "in", [company.id, False]), limit=1)
+    )
 
 
 def _most_significant(statuses):

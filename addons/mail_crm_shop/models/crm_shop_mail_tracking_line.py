@@ -33,8 +33,19 @@ class CrmShopMailTrackingLine(models.Model):
     )
     dsn_status = fields.Char(string="Status code", readonly=True)
     bounce_reason = fields.Text(readonly=True)
+    bounce_case_id = fields.Many2one(
+        "crm.shop.case",
+        string="Bounce case",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The team inbox case asking to fix this address and send the mail again.",
+    )
     opened_date = fields.Datetime(string="Opened on", readonly=True)
     clicked_date = fields.Datetime(string="Clicked on", readonly=True)
+    link_click_ids = fields.One2many(
+        "link.tracker.click", "crm_shop_tracking_line_id", string="Clicks", readonly=True
+    )
     # reporting dimensions and measures (0/100 values averaged into rates)
     template_id = fields.Many2one(related="tracking_id.template_id", store=True)
     model = fields.Char(related="tracking_id.model", store=True, string="Document model")
@@ -62,6 +73,19 @@ class CrmShopMailTrackingLine(models.Model):
                 100.0 if line.opened_date or line.status in ("opened", "clicked") else 0.0
             )
             line.clicked_rate = 100.0 if line.clicked_date or line.status == "clicked" else 0.0
+
+    @api.private
+    def _record_clicked(self, when):
+        """A recipient followed a tracked link. A line of the mail's plain addresses (no
+        contact) stands for all of them: they got the same copy."""
+        lines = self
+        for line in self.filtered(lambda line: not line.partner_id):
+            lines |= line.tracking_id.line_ids.filtered(lambda other: not other.partner_id)
+        lines.filtered(lambda line: line.status in ("sent", "delivered", "opened")).write(
+            {"status": "clicked", "status_date": when}
+        )
+        lines.filtered(lambda line: not line.opened_date).write({"opened_date": when})
+        lines.filtered(lambda line: not line.clicked_date).write({"clicked_date": when})
 
     @api.private
     def _apply_dsn(self, dsn, when):

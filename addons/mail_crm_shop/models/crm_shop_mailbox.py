@@ -10,6 +10,9 @@ from ..services.mail_routing import UnreadableMail, dedupe_key, read_headers
 
 _logger = logging.getLogger(__name__)
 
+FETCH_BATCH = 500  # messages per UID FETCH round trip
+STORE_CHUNK = 100  # fetched mails stored with one lookup and one create
+
 
 class CrmShopMailbox(models.Model):
     _name = "crm.shop.mailbox"
@@ -144,7 +147,7 @@ class CrmShopMailbox(models.Model):
         cron._commit_progress(remaining=len(mailboxes))
         stored = 0
         for mailbox in mailboxes:
-            locked = mailbox.try_lock_for_update()
+            locked = mailbox._shop_try_lock_for_update()
             if locked:
                 stored += locked._sync(batch_size)
             if not cron._commit_progress(1):
@@ -218,7 +221,7 @@ class CrmShopMailbox(models.Model):
             self.env.ref("mail_crm_shop.ir_cron_sync_mailboxes")._trigger()
             mails = mails[:batch_size]
         # a mail a person is changing right now is left for the next run
-        mails.try_lock_for_update()._push_server_seen(adapter)
+        mails._shop_try_lock_for_update()._push_server_seen(adapter)
         self.env["ir.cron"]._commit_progress()
 
     def _store_folder_batch(self, adapter, folder, batch_size, now):
@@ -236,10 +239,15 @@ class CrmShopMailbox(models.Model):
         if len(uids) > batch_size:  # more to read: run again soon rather than in 2 minutes
             self.env.ref("mail_crm_shop.ir_cron_sync_mailboxes")._trigger()
             uids = uids[:batch_size]
-        fetched_uids, stored = [], 0
-        for fetched in adapter.fetch(folder, uids):
-            stored += len(self._store_fetched(folder, uidvalidity, fetched))
+        fetched_uids, stored, chunk = [], 0, []
+        for fetched in adapter.fetch(folder, uids, batch_size=FETCH_BATCH):
+            chunk.append(fetched)
             fetched_uids.append(fetched.uid)
+            if len(chunk) >= STORE_CHUNK:
+                stored += len(self._store_fetched_batch(folder, uidvalidity, chunk))
+                chunk = []
+        if chunk:
+            stored += len(self._store_fetched_batch(folder, uidvalidity, chunk))
         if uids:
             last_uid = max(uids)
         unflagged = [uid for uid in (folder_state.unflagged_uids or "").split(",") if uid]
@@ -280,35 +288,62 @@ class CrmShopMailbox(models.Model):
 
     def _store_fetched(self, folder, uidvalidity, fetched):
         """Store one fetched mail unless this mailbox already holds it."""
-        raw = bytes(fetched.raw)
-        try:
-            headers = read_headers(raw, self._get_own_addresses())
-        except UnreadableMail:
-            headers = None
-        key = dedupe_key(headers and headers.message_id, raw)
-        InboundMail = self.env["crm.shop.inbound.mail"]
-        if InboundMail.search_count(
-            [("mailbox_id", "=", self.id), ("dedupe_key", "=", key)], limit=1
-        ):
-            _logger.info(
-                "Mailbox %s: %s UID %s already stored as %s", self.name, folder, fetched.uid, key
+        return self._store_fetched_batch(folder, uidvalidity, [fetched])
+
+    def _store_fetched_batch(self, folder, uidvalidity, fetched_list):
+        """Store the fetched mails this mailbox does not hold yet; return the new records.
+
+        Known mails are found with one query for the whole chunk (and a mail twice in the
+        chunk is stored once); the rest is created with one ``create``. The mailbox is
+        locked by the sync cron, so no other worker stores into it meanwhile; the unique
+        index on the dedupe key stays the last guard.
+        """
+        own = self._get_own_addresses()
+        prepared = {}
+        for fetched in fetched_list:
+            raw = bytes(fetched.raw)
+            try:
+                headers = read_headers(raw, own)
+            except UnreadableMail:
+                headers = None
+            key = dedupe_key(headers and headers.message_id, raw)
+            if key in prepared:
+                self._log_already_stored(folder, fetched, key)
+                continue
+            prepared[key] = self._prepare_stored_vals(
+                folder, uidvalidity, fetched, raw, headers, key
             )
-            return InboundMail
-        return InboundMail.create(
-            {
-                "mailbox_id": self.id,
-                "folder": folder,
-                "uidvalidity": uidvalidity,
-                "uid": fetched.uid,
-                "dedupe_key": key,
-                "message_id": headers and headers.message_id,
-                "subject": headers and headers.subject,
-                "email_from": headers and headers.from_address,
-                "is_auto_reply": bool(headers and headers.is_auto_reply),
-                "raw": base64.b64encode(raw),
-                "received_date": _naive_utc(fetched.internal_date),
-            }
+        InboundMail = self.env["crm.shop.inbound.mail"].with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True
         )
+        if not prepared:
+            return InboundMail
+        known = InboundMail.search_fetch(
+            [("mailbox_id", "=", self.id), ("dedupe_key", "in", list(prepared))], ["dedupe_key"]
+        )
+        for key in known.mapped("dedupe_key"):
+            vals = prepared.pop(key)
+            self._log_already_stored(folder, vals, key)
+        return InboundMail.create(list(prepared.values()))
+
+    def _log_already_stored(self, folder, fetched, key):
+        uid = fetched["uid"] if isinstance(fetched, dict) else fetched.uid
+        _logger.info("Mailbox %s: %s UID %s already stored as %s", self.name, folder, uid, key)
+
+    def _prepare_stored_vals(self, folder, uidvalidity, fetched, raw, headers, key):
+        return {
+            "mailbox_id": self.id,
+            "folder": folder,
+            "uidvalidity": uidvalidity,
+            "uid": fetched.uid,
+            "dedupe_key": key,
+            "message_id": headers and headers.message_id,
+            "subject": headers and headers.subject,
+            "email_from": headers and headers.from_address,
+            "is_auto_reply": bool(headers and headers.is_auto_reply),
+            "raw": base64.b64encode(raw),
+            "received_date": _naive_utc(fetched.internal_date),
+        }
 
 
 def _naive_utc(value):

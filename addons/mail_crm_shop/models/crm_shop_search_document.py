@@ -34,6 +34,8 @@ SEARCH_KINDS = [
 # source models, in backfill order; each implements ``_index_search_documents()``
 SOURCE_MODELS = ("crm.shop.case", "crm.shop.phone.note", "mail.message", "ir.attachment")
 BACKFILL_PARAM = "mail_crm_shop.search_backfill.%s"
+# context key: queue the sources (crm.shop.search.pending) instead of indexing them now
+DEFER_KEY = "crm_shop_search_defer"
 
 
 class CrmShopSearchDocument(models.Model):
@@ -72,8 +74,14 @@ class CrmShopSearchDocument(models.Model):
     @api.model
     def _index_sources(self, res_model, entries):
         """Store the text of source records: ``entries`` maps ``res_id`` to
-        ``(case_id, kind, text)``, or to ``None`` when the record is not searchable."""
+        ``(case_id, kind, text)``, or to ``None`` when the record is not searchable.
+
+        With the context key ``crm_shop_search_defer`` the sources are only queued for
+        ``_cron_index`` (mail ingestion: the index is written off the hot path)."""
         if not entries:
+            return
+        if self.env.context.get(DEFER_KEY):
+            self._defer_sources(res_model, entries)
             return
         documents = self.sudo()
         existing = documents.search(
@@ -99,6 +107,56 @@ class CrmShopSearchDocument(models.Model):
     def _drop_sources(self, res_model, res_ids):
         if res_ids:
             self.sudo().search([("res_model", "=", res_model), ("res_id", "in", res_ids)]).unlink()
+
+    @api.model
+    def _defer_sources(self, res_model, res_ids):
+        """Queue source records for ``_cron_index`` (same transaction as their change)."""
+        self.env["crm.shop.search.pending"].sudo()._queue(res_model, res_ids)
+
+    @api.model
+    def _is_deferred(self):
+        return bool(self.env.context.get(DEFER_KEY))
+
+    # --- deferred indexing ----------------------------------------------------------
+
+    @api.model
+    def _cron_index(self, batch_size=500):
+        """Index the queued source records, ``batch_size`` per committed step.
+
+        Rows are taken with ``FOR UPDATE SKIP LOCKED``: several workers drain the queue
+        together without indexing a record twice. A step that fails is indexed record
+        by record; a record that still fails stays unsearchable (logged), as in the
+        backfill.
+        """
+        cron = self.env["ir.cron"]
+        Pending = self.env["crm.shop.search.pending"].sudo()
+        cron._commit_progress(remaining=Pending.search_count([]))
+        while True:
+            rows = Pending._take(batch_size)
+            if not rows:
+                return
+            self._index_queued(rows)
+            Pending._done([row[0] for row in rows])
+            if not cron._commit_progress(len(rows)):
+                return
+
+    @api.model
+    def _index_queued(self, rows):
+        """Index ``[(pending_id, res_model, res_id)]`` in one go per source model."""
+        by_model = {}
+        for _pending_id, res_model, res_id in rows:
+            by_model.setdefault(res_model, []).append(res_id)
+        indexer = self.with_context(**{DEFER_KEY: False})
+        for res_model, res_ids in by_model.items():
+            if res_model not in self.env:
+                continue
+            records = indexer.env[res_model].sudo().browse(res_ids).exists()
+            try:
+                with self.env.cr.savepoint():
+                    records._index_search_documents()
+            except Exception:  # noqa: BLE001 - one bad record must not block the batch
+                for record in records:
+                    indexer._backfill_one(record)
 
     # --- ranked search ------------------------------------------------------------
 

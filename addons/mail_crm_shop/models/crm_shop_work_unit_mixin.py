@@ -50,9 +50,12 @@ class CrmShopWorkUnitMixin(models.AbstractModel):
         """Process due records, oldest first, one committed unit of work per record."""
         due = self._due_domain()
         cron = self.env["ir.cron"]
+        records = self.search(due, limit=batch_size, order="id")
+        # commit before the first lock: under REPEATABLE READ, locking a record another
+        # worker processed since this transaction's snapshot fails (serialization error)
         cron._commit_progress(remaining=self.search_count(due))
-        for record in self.search(due, limit=batch_size, order="id"):
-            locked = record.try_lock_for_update().filtered_domain(due)
+        for record in records:
+            locked = record._shop_try_lock_for_update().filtered_domain(due)
             if locked:
                 locked._process()
             if not cron._commit_progress(1):

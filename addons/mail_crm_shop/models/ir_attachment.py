@@ -32,6 +32,10 @@ class IrAttachment(models.Model):
         return super().unlink()
 
     def _index_search_documents(self):
+        Document = self.env["crm.shop.search.document"]
+        if Document._is_deferred():  # mail ingestion: text extracted later by _cron_index
+            Document._defer_sources(self._name, self.ids)
+            return
         entries = {}
         for attachment in self.sudo():
             if attachment.res_model != "crm.shop.case" or not attachment.res_id:
@@ -44,4 +48,4 @@ class IrAttachment(models.Model):
                 )
                 text = "\n".join(p for p in (text, extracted.text) if p)
             entries[attachment.id] = (attachment.res_id, "attachment", text)
-        self.env["crm.shop.search.document"]._index_sources(self._name, entries)
+        Document._index_sources(self._name, entries)

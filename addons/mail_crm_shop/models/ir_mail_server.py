@@ -18,9 +18,38 @@ class IrMailServer(models.Model):
         # ``super`` prepared the message in place (From, Bcc removed...): these are the
         # bytes the SMTP server received. Archived only once sent, so a failed delivery
         # retried later is not archived twice.
+        raw = message.as_bytes()
+        record = self._crm_shop_archive_record(message["Message-Id"])
         try:
             with self.env.cr.savepoint():
-                self.env["crm.shop.archive.entry"]._archive_raw(message.as_bytes(), "out")
-        except Exception:  # unit of work: the mail is out, never report it failed
-            _logger.exception("GoBD archive: sent mail %s could not be archived", message_id)
+                self.env["crm.shop.archive.entry"]._archive_raw(raw, "out", record=record)
+        except Exception as exc:  # noqa: BLE001 - the mail is out: keep it for a retry
+            _logger.warning("GoBD archive: sent mail %s kept for a retry: %s", message_id, exc)
+            self._crm_shop_park(raw, record, exc)
         return message_id
+
+    @api.model
+    def _crm_shop_park(self, raw, record, error):
+        try:
+            with self.env.cr.savepoint():
+                self.env["crm.shop.archive.pending"]._park(raw, "out", record=record, error=error)
+        except Exception:  # the mail is out: never report it failed
+            _logger.exception("GoBD archive: sent mail could not be kept for a retry")
+
+    @api.model
+    def _crm_shop_archive_record(self, message_id):
+        """The document a sent mail belongs to (the case of a reply), by its Message-ID.
+
+        A ``mail.mail`` shares its ``mail.message`` (model, res_id, Message-ID), which
+        exists while the mail is being sent.
+        """
+        if not message_id:
+            return None
+        found = (
+            self.env["mail.message"]
+            .sudo()
+            .search([("message_id", "=", message_id), ("model", "!=", False)], limit=1)
+        )
+        if found.res_id and found.model in self.env:
+            return self.env[found.model].sudo().browse(found.res_id).exists() or None
+        return None

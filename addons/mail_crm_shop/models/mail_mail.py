@@ -23,6 +23,10 @@ class MailMail(models.Model):
       the SMTP session to read that dict and corrects the lines afterwards;
     * any other failure (no valid address, connection lost, message refused as a
       whole) -> ``error`` with Odoo's failure reason, for recipients not accepted.
+
+    Mails of a template with ``crm_shop_track_opens`` get an open pixel and their links go
+    through Odoo's link tracker (``/r/<code>``); each recipient's copy carries a signed
+    recipient token (``/r/<code>/c/<token>``) so a click lands on their tracking line.
     """
 
     _inherit = "mail.mail"
@@ -43,12 +47,22 @@ class MailMail(models.Model):
         body = super()._prepare_outgoing_body()
         if body and self.crm_shop_template_id.crm_shop_track_opens:
             Tracking = self.env["crm.shop.mail.tracking"].sudo()
-            body = Tracking._add_click_tracking(body, self.id, self.get_base_url())
+            body = Tracking._shorten_links(body, self.get_base_url())
             token = Tracking._open_token(self.id)
             url = f"{self.get_base_url()}/crm_shop/track/open/{token}.png"
             body = tools.mail.append_content_to_html(
                 body, f'<img src="{url}" alt="" width="1" height="1"/>', plaintext=False
             )
+        return body
+
+    def _personalize_outgoing_body(self, body, partner=False, doc_to_followers=None):
+        """Tracked links name the recipient of each copy (clicks per tracking line)."""
+        body = super()._personalize_outgoing_body(
+            body, partner=partner, doc_to_followers=doc_to_followers
+        )
+        if body and self.crm_shop_template_id.crm_shop_track_opens:
+            Tracking = self.env["crm.shop.mail.tracking"].sudo()
+            body = Tracking._personalize_links(body, self.id, partner)
         return body
 
     def _send(self, auto_commit=False, raise_exception=False, smtp_session=None, **kwargs):

@@ -30,6 +30,10 @@ class MailMessage(models.Model):
         return super().unlink()
 
     def _index_search_documents(self):
+        Document = self.env["crm.shop.search.document"]
+        if Document._is_deferred():  # mail ingestion: _cron_index sorts them out later
+            Document._defer_sources(self._name, self.ids)
+            return
         on_cases = self.filtered(lambda m: m.model == "crm.shop.case" and m.res_id)
         if not on_cases:
             return
@@ -42,4 +46,4 @@ class MailMessage(models.Model):
             internal = message.is_internal or message.subtype_id.internal
             text = "\n".join(p for p in (message.subject, html_to_text(message.body or "")) if p)
             entries[message.id] = (message.res_id, "note" if internal else "mail", text)
-        self.env["crm.shop.search.document"]._index_sources(self._name, entries)
+        Document._index_sources(self._name, entries)

@@ -50,7 +50,7 @@ from .errors import PermanentError
 CHAIN_VERSION = "gobd-chain-v1"
 GENESIS_HASH = "0" * 64
 EXPORT_FORMAT = "gobd-mail-archive-export"
-EXPORT_FORMAT_VERSION = 1
+EXPORT_FORMAT_VERSION = 2  # 2: entries deleted after retention appear as tombstones
 CHECK_SCRIPT_NAME = "verify_archive_export.py"
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # fixed: the same entries give the same ZIP bytes
 DEFAULT_TIMEZONE = ZoneInfo("Europe/Berlin")
@@ -81,8 +81,22 @@ INDEX_COLUMNS = (
     "chain_hash",
     "archived_at",
     "file",
+    "deleted",
 )
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """The content of an entry was deleted after its retention, by an approved request."""
+
+    deleted_on: date
+    approved_by: str
+    requested_by: str = ""
+
+    def marker(self) -> str:
+        """Return the line shown instead of the message in the index and the manifest."""
+        return f"deleted on {self.deleted_on.isoformat()} approved by {self.approved_by}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +115,7 @@ class ArchiveEntry:
     case: str = ""
     category: str = DEFAULT_CATEGORY
     legal_hold_until: date | None = None
+    tombstone: Tombstone | None = None  # set: raw is empty, the digest names the old content
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +195,9 @@ def verify_chain(
     genesis hash); to check a slice pass the ``chain_hash`` of the entry before it as
     ``prev_chain_hash`` (then ``first_sequence`` defaults to the slice's first sequence).
     Reports the first broken entry: a changed byte (content digest mismatch), a changed
-    stored hash, a gap, a duplicate or reordered sequence.
+    stored hash, a gap, a duplicate or reordered sequence. A tombstone (``tombstone`` set,
+    content deleted after retention) has no bytes to digest: its stored digest still
+    enters the chain, so the entries around it verify as before.
     """
     expected = first_sequence
     if expected is None and prev_chain_hash == GENESIS_HASH:
@@ -202,7 +219,10 @@ def _entry_problem(entry: ArchiveEntry, expected: int | None, previous_hash: str
         if entry.sequence > expected:
             return f"gap in sequence: expected {expected}, found {entry.sequence}"
         return f"sequence out of order: expected {expected}, found {entry.sequence}"
-    if content_sha256(entry.raw) != entry.sha256:
+    if entry.tombstone is not None:
+        if entry.raw:
+            return "tombstone with content: a deleted entry must not carry a message"
+    elif content_sha256(entry.raw) != entry.sha256:
         return "content changed: SHA-256 of the raw message does not match the stored digest"
     try:
         recomputed = compute_chain_hash(
@@ -313,6 +333,11 @@ def write_export(
     (UTF-8 with BOM, ``;``, for Excel), ``manifest.json``, ``README.txt`` and, when given,
     ``check_script`` (the bytes of ``scripts/verify_archive_export.py``, read by the caller)
     as ``verify_archive_export.py``. The same entries always give the same bytes.
+
+    An entry whose content was deleted after its retention (a tombstone) is listed in the
+    index and the manifest with its digest, its chain hash and the marker "deleted on ...
+    approved by ..."; it has no ``.eml`` file (``file`` is empty / null) and the chain runs
+    through it unchanged.
     """
     if date_from > date_to:
         raise PermanentError("archive export: date_from is after date_to")
@@ -337,7 +362,8 @@ def write_export(
                 raise PermanentError(
                     f"archive export: chain broken at sequence {entry.sequence}: {problem}"
                 )
-            _write(archive, export_file_name(entry), entry.raw)
+            if entry.tombstone is None:
+                _write(archive, export_file_name(entry), entry.raw)
             exported.append(replace(entry, raw=b""))
             sizes.append(len(entry.raw))
             previous_hash, expected = entry.chain_hash, entry.sequence + 1
@@ -391,18 +417,29 @@ def _manifest(
         "prev_chain_hash": anchor,
         "first_chain_hash": entries[0].chain_hash if entries else None,
         "last_chain_hash": entries[-1].chain_hash if entries else anchor,
-        "entries": [
-            {
-                "sequence": e.sequence,
-                "archived_at": format_archived_at(e.archived_at),
-                "sha256": e.sha256,
-                "chain_hash": e.chain_hash,
-                "file": export_file_name(e),
-                "size": size,
-            }
-            for e, size in zip(entries, sizes, strict=True)
-        ],
+        "deleted_count": sum(1 for e in entries if e.tombstone is not None),
+        "entries": [_manifest_entry(e, size) for e, size in zip(entries, sizes, strict=True)],
     }
+
+
+def _manifest_entry(entry: ArchiveEntry, size: int) -> dict:
+    item = {
+        "sequence": entry.sequence,
+        "archived_at": format_archived_at(entry.archived_at),
+        "sha256": entry.sha256,
+        "chain_hash": entry.chain_hash,
+        "file": export_file_name(entry),
+        "size": size,
+    }
+    if entry.tombstone is not None:
+        item["file"] = None
+        item["deleted"] = {
+            "deleted_on": entry.tombstone.deleted_on.isoformat(),
+            "approved_by": entry.tombstone.approved_by,
+            "requested_by": entry.tombstone.requested_by,
+            "note": entry.tombstone.marker(),
+        }
+    return item
 
 
 def _index_csv(entries: list[ArchiveEntry]) -> bytes:
@@ -424,7 +461,8 @@ def _index_csv(entries: list[ArchiveEntry]) -> bytes:
                 e.sha256,
                 e.chain_hash,
                 format_archived_at(e.archived_at),
-                export_file_name(e),
+                export_file_name(e) if e.tombstone is None else "",
+                _cell(e.tombstone.marker()) if e.tombstone is not None else "",
             )
         )
     return out.getvalue().encode("utf-8-sig")
@@ -445,6 +483,7 @@ def _readme(manifest: dict) -> str:
         "eml/           the messages, byte for byte as received or sent (RFC 822 / .eml)\n"
         "index.csv      one line per message (UTF-8 with BOM, separator ';', opens in Excel)\n"
         "manifest.json  digests and hash chain of every message\n\n"
+        f"{_deleted_note(manifest['deleted_count'])}"
         "Integrity check (Python 3.10 or later, no other software needed):\n\n"
         "    python3 verify_archive_export.py <this file>.zip\n\n"
         "The check recomputes the SHA-256 of every file in eml/, of index.csv and the hash\n"
@@ -453,6 +492,16 @@ def _readme(manifest: dict) -> str:
         f"Algorithm {CHAIN_VERSION}: {ALGORITHM_DESCRIPTION}\n\n"
         f"prev_chain_hash  {manifest['prev_chain_hash']}\n"
         f"last_chain_hash  {manifest['last_chain_hash']}\n"
+    )
+
+
+def _deleted_note(count: int) -> str:
+    if not count:
+        return ""
+    return (
+        f"{count} of these messages were deleted after their retention period (column\n"
+        "'deleted' of index.csv: when and approved by whom). They have no file in eml/;\n"
+        "their SHA-256 and chain hash stay listed, so the chain still verifies.\n\n"
     )
 
 

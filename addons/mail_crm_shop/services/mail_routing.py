@@ -19,6 +19,7 @@ gateway. Nothing here does I/O or reads the clock.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from datetime import datetime, timedelta
 from email import policy
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime, formataddr, getaddresses
 
@@ -39,6 +40,7 @@ MESSAGE_ID_RE = re.compile(r"<[^<>\s]+>")
 _CORE_HEADERS = ("from", "date", "message-id", "subject", "to", "received")
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 _BOUNCE_SENDERS = ("mailer-daemon@", "postmaster@")
+_RECIPIENT_HEADERS = ("Delivered-To", "To", "Cc", "Resent-To", "Resent-Cc")
 
 
 class UnreadableMail(PermanentError):
@@ -58,6 +60,8 @@ class MailHeaders:
     case_token: str | None
     is_auto_reply: bool
     auto_reason: str | None  # "auto-submitted", "bounce", "loop", "precedence", ...
+    # lower-cased addresses of Delivered-To, To, Cc, Resent-To and Resent-Cc
+    recipients: tuple[str, ...] = ()
 
     @property
     def reference_ids(self) -> tuple[str, ...]:
@@ -66,6 +70,65 @@ class MailHeaders:
         for message_id in (*self.in_reply_to, *reversed(self.references)):
             seen.setdefault(message_id, None)
         return tuple(seen)
+
+
+# what the stdlib raises on some broken headers (e.g. IndexError for an empty encoded
+# word in an address header); the inbox turns such a mail into an "unreadable" case
+HEADER_PARSE_ERRORS = (
+    HeaderParseError,
+    IndexError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    LookupError,
+)
+
+
+def strip_nul_headers(message: Message) -> Message:
+    """Drop NUL characters from the decoded header values of ``message``, in place.
+
+    PostgreSQL refuses NUL in text. The raw bytes may be clean while an encoded word
+    (``=?utf-8?q?=00?=``) decodes to NUL; Odoo's mail gateway would then use that value
+    in queries (the parent message lookup) and fail. Returns ``message``.
+    """
+    for name in dict.fromkeys(message.keys()):
+        try:
+            values = [str(value) for value in message.get_all(name) or []]
+        except HEADER_PARSE_ERRORS:  # the stdlib fails on some broken headers: left as is
+            continue
+        if any("\x00" in value for value in values):
+            del message[name]
+            for value in values:
+                text = value.replace("\x00", "")
+                message[name] = text.replace("\r", " ").replace("\n", " ")
+    return message
+
+
+def clean_parsed_mail(msg_dict: dict) -> dict:
+    """Odoo's ``message_parse`` result made safe to post: NUL dropped from every text
+    value (PostgreSQL refuses it), and a text attachment whose declared charset Python
+    does not know re-labelled UTF-8 (Odoo encodes it with that charset and fails)."""
+    cleaned = {
+        key: value.replace("\x00", "") if isinstance(value, str) else value
+        for key, value in msg_dict.items()
+    }
+    attachments = []
+    for attachment in cleaned.get("attachments") or ():
+        if len(attachment) == 3 and isinstance(attachment[1], str) and attachment[2]:
+            name, content, info = attachment
+            try:
+                codecs.lookup(info.get("encoding") or "utf-8")
+            except LookupError:
+                info = {**info, "encoding": "utf-8"}
+                attachment = (
+                    attachment._replace(info=info)
+                    if hasattr(attachment, "_replace")
+                    else (name, content, info)
+                )
+        attachments.append(attachment)
+    if "attachments" in cleaned:
+        cleaned["attachments"] = attachments
+    return cleaned
 
 
 def split_message_ids(value: str | None) -> tuple[str, ...]:
@@ -113,6 +176,7 @@ def read_headers(raw: bytes, own_addresses: tuple[str, ...] = ()) -> MailHeaders
         case_token=extract_case_token(subject),
         is_auto_reply=auto_reason is not None,
         auto_reason=auto_reason,
+        recipients=_recipients(message),
     )
 
 
@@ -177,13 +241,18 @@ def build_sent_copy(copy: SentCopy) -> bytes:
 
 
 def _text(value) -> str:
-    """Decode an RFC 2047 header value to text; undecodable parts stay as they are."""
+    """Decode an RFC 2047 header value to text; undecodable parts stay as they are.
+
+    NUL characters are dropped: PostgreSQL refuses them in text (a Message-ID holding
+    one would make every lookup of the mail fail).
+    """
     if value is None:
         return ""
     try:
-        return str(make_header(decode_header(str(value)))).strip()
+        text = str(make_header(decode_header(str(value))))
     except (HeaderParseError, LookupError, UnicodeError, ValueError):
-        return str(value).strip()
+        text = str(value)
+    return text.replace("\x00", "").strip()
 
 
 def _first_address(values: list) -> tuple[str, str | None]:
@@ -191,6 +260,17 @@ def _first_address(values: list) -> tuple[str, str | None]:
         if address and "@" in address:
             return name, address.strip().lower()
     return "", None
+
+
+def _recipients(message) -> tuple[str, ...]:
+    values = [
+        _text(value) for name in _RECIPIENT_HEADERS for value in (message.get_all(name) or [])
+    ]
+    seen: dict[str, None] = {}
+    for _name, address in getaddresses(values):
+        if address and "@" in address:
+            seen.setdefault(address.strip().lower(), None)
+    return tuple(seen)
 
 
 def _auto_reason(message, address: str | None, own_addresses: tuple[str, ...]) -> str | None:

@@ -64,10 +64,12 @@ class TestArchiveExport(ArchiveCase):
         self.assertTrue(result.stdout.startswith("OK"), result.stdout)
 
     def test_tampered_archive_not_exported_then_exported_when_repaired(self):
-        entry = self._entry_of(self._create_inbound_mail())
+        # late evening in UTC is already the next day in Berlin, the export's calendar
+        with freeze_time("2026-03-02 23:30:00"):
+            entry = self._entry_of(self._create_inbound_mail())
         raw = entry._raw_bytes()[entry.id]
         self._tamper(entry, raw.replace(b"1042", b"1043", 1))
-        day = entry.archived_date.date()
+        day = date(2026, 3, 3)
         with self.assertRaisesRegex(UserError, "chain broken at sequence"):
             self._export(day, day)
         self.assertFalse(

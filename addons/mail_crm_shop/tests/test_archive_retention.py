@@ -1,8 +1,18 @@
+import io
+import json
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
 from freezegun import freeze_time
+from markupsafe import Markup
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
+from ..wizards.crm_shop_archive_export import CHECK_SCRIPT
 from .test_archive_entry import DATA, ArchiveCase
 
 ERIKA_MAIL = (
@@ -90,6 +100,62 @@ class TestArchiveDeletion(ArchiveCase):
         request.action_request()
         self.assertEqual(request.state, "requested")
 
+    def test_period_with_a_deleted_entry_exports_and_verifies(self):
+        with freeze_time("2014-03-01 09:00:00"):
+            first = self._entry_of(self._create_inbound_mail(uid=1))
+        with freeze_time("2014-03-01 10:00:00"):
+            old = self._entry_of(
+                self._create_inbound_mail((DATA / "out_of_office.eml").read_bytes(), uid=2)
+            )
+        with freeze_time("2014-03-01 11:00:00"):
+            last = self._entry_of(
+                self._create_inbound_mail((DATA / "no_message_id.eml").read_bytes(), uid=3)
+            )
+        request = self._create_deletion(old)
+        request.action_request()
+        with freeze_time("2026-02-10 12:00:00"):
+            request.with_user(self.second_archivist).action_approve()
+        self.assertTrue(old.content_removed)
+
+        wizard = self.env["crm.shop.archive.export"].with_user(self.archivist)
+        wizard.create({"date_from": "2014-03-01", "date_to": "2014-03-01"}).action_export()
+        log = self.env["crm.shop.archive.access.log"].search([("action", "=", "export")])
+        self.assertEqual(log.entry_ids, first | old | last)
+        data = log.attachment_id.raw
+        with zipfile.ZipFile(io.BytesIO(data)) as export:
+            names = export.namelist()
+            manifest = json.loads(export.read("manifest.json"))
+            index = export.read("index.csv").decode("utf-8-sig")
+        self.assertEqual(len([n for n in names if n.startswith("eml/")]), 2)
+        self.assertNotIn(f"eml/{old.sequence:010d}_{old.sha256}.eml", names)
+        item = next(e for e in manifest["entries"] if e["sequence"] == old.sequence)
+        marker = "deleted on 2026-02-10 approved by Berta Beleg"
+        self.assertEqual((item["sha256"], item["file"]), (old.sha256, None))
+        self.assertEqual(item["deleted"]["note"], marker)
+        self.assertEqual(item["deleted"]["requested_by"], "Arne Archiv")
+        self.assertIn(f"{old.sha256};{old.chain_hash}", index)
+        self.assertIn(marker, index)
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "export.zip"
+            path.write_bytes(data)
+            result = subprocess.run(
+                [sys.executable, CHECK_SCRIPT, str(path)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertTrue(result.stdout.startswith("OK 3 entries verified"), result.stdout)
+        self.assertIn("1 deleted after retention", result.stdout)
+
+    def test_content_missing_without_approved_deletion_breaks_the_chain(self):
+        entry = self._entry_of(self._create_inbound_mail())
+        self._tamper(entry, None)
+        log = self.env["crm.shop.archive.access.log"]._verify_archive()
+        self.assertEqual((log.result, log.broken_sequence), ("broken", entry.sequence))
+        self.assertIn("without an approved deletion", log.detail)
+
     def test_tombstone_setting_does_not_outlive_the_deletion(self):
         with freeze_time("2014-03-01 10:00:00"):
             old = self._entry_of(self._create_inbound_mail(uid=1))
@@ -132,6 +198,62 @@ class TestGdprRequest(ArchiveCase):
             request.action_execute()
         with self.assertRaises(UserError):
             request.write({"email": "erika@example.com"})
+
+    def test_chatter_copies_and_phone_notes_are_pseudonymised(self):
+        partner = self._create_partner(name="Erika Muster")
+        case = self._create_case(partner_id=partner.id, email_from="erika@example.com")
+        self._flush_tracking()
+        mail = case.message_post(
+            body=Markup("<p>Ich wohne in der Hauptstraße 1, Tel. 030 123456</p>"),
+            message_type="email",
+            subtype_xmlid="mail.mt_comment",
+            author_id=partner.id,
+            email_from="Erika Muster <erika@example.com>",
+        )
+        reply = (
+            case.with_user(self.agent)
+            .sudo()
+            .message_post(
+                body=Markup("<p>Hallo Frau Muster, das Paket geht an die Hauptstraße 1.</p>"),
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+        )
+        case.name = "Erika Muster: Paket fehlt"
+        self._flush_tracking()
+        note = self.env["crm.shop.phone.note"].create(
+            {
+                "case_id": case.id,
+                "caller": "Erika Muster",
+                "phone": "030 123456",
+                "note": "Frau Muster ruft wegen Hauptstraße 1 an",
+            }
+        )
+        other_case = self._create_case(name="Hauptstraße 1 der Firma")
+        entry = self.env["crm.shop.archive.entry"]._archive_raw(ERIKA_MAIL, "in", record=case)
+        Case = self.env["crm.shop.case"]
+        self.assertIn(case, Case.search([("fulltext", "ilike", "Hauptstraße")]))
+
+        request = self.env["crm.shop.gdpr.request"].with_user(self.archivist)
+        request.create({"email": "erika@example.com", "partner_id": partner.id}).action_execute()
+
+        for message in (mail, reply, note.message_id):
+            self.assertNotIn("Hauptstra", str(message.body))
+            self.assertNotIn("Muster", str(message.body))
+        self.assertFalse(mail.author_id)
+        self.assertNotIn("erika", mail.email_from.lower())
+        self.assertEqual(reply.author_id, self.agent.partner_id, "the agent stays the author")
+        values = self.env["mail.tracking.value"].search(
+            [("mail_message_id", "in", case.message_ids.ids)]
+        )
+        self.assertTrue(values)
+        for value in values:
+            self.assertNotIn("Erika", f"{value.old_value_char} {value.new_value_char}")
+        self.assertRecordValues(note, [{"phone": False}])
+        self.assertNotIn("Muster", note.caller + note.note)
+        self.assertEqual(Case.search([("fulltext", "ilike", "Hauptstraße")]), other_case)
+        self.assertEqual(entry._raw_bytes()[entry.id], ERIKA_MAIL, "the original is kept")
+        self.assertTrue(entry.gdpr_blocked)
 
     def test_gdpr_request_restricted_to_archive_group(self):
         with self.assertRaises(AccessError):

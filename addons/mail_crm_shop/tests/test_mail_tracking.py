@@ -255,8 +255,58 @@ class TestMailTrackingSend(MailTrackingCommon):
         tracking = self._tracking()
         token = self.env["crm.shop.mail.tracking"]._open_token(tracking.mail_mail_id)
         self.assertIn(f"/crm_shop/track/open/{token}.png", body)
-        self.assertIn("/crm_shop/track/click/", body)
+        link = self.env["link.tracker"].search([("url", "=", "https://shop.example/track?o=1")])
+        self.assertEqual(len(link), 1, "the link goes through Odoo's link tracker")
+        link_token = self.env["crm.shop.mail.tracking"]._link_token(
+            tracking.mail_mail_id, self.buyer.id
+        )
+        self.assertIn(f'href="{link.short_url}/c/{link_token}"', body)
         self.assertNotIn('href="https://shop.example/track?o=1"', body)
+
+    def _send_tracked_mail(self, partners):
+        return self._send_mail(
+            recipient_ids=[(6, 0, partners.ids)],
+            crm_shop_template_id=self.template.id,
+            body_html='<p>Danke! <a href="https://shop.example/track?o=1">Sendung</a></p>',
+        )
+
+    def test_each_recipient_gets_links_naming_them(self):
+        self.template.crm_shop_track_opens = True
+        other = self._create_partner(name="Eva Einkauf", email="eva@kunde-beispiel.de")
+        self._send_tracked_mail(self.buyer | other)
+        tracking = self._tracking()
+        self.assertEqual(tracking.line_ids.partner_id, self.buyer | other)
+        Tracking = self.env["crm.shop.mail.tracking"]
+        link = self.env["link.tracker"].search([("url", "=", "https://shop.example/track?o=1")])
+        for partner in (self.buyer, other):
+            body = next(m["body"] for m in self._mails if partner.email in m["email_to"][0])
+            token = Tracking._link_token(tracking.mail_mail_id, partner.id)
+            self.assertIn(f"{link.short_url}/c/{token}", body)
+            line = Tracking._line_from_link_token(token)
+            self.assertEqual(line.partner_id, partner)
+        token = Tracking._link_token(tracking.mail_mail_id, self.buyer.id)
+        forged = token[:-1] + ("1" if token[-1] == "0" else "0")  # one character changed
+        self.assertFalse(Tracking._line_from_link_token(forged))
+
+    def test_click_through_the_link_tracker_marks_only_its_recipient(self):
+        self.template.crm_shop_track_opens = True
+        other = self._create_partner(name="Eva Einkauf", email="eva@kunde-beispiel.de")
+        self._send_tracked_mail(self.buyer | other)
+        tracking = self._tracking()
+        link = self.env["link.tracker"].search([("url", "=", "https://shop.example/track?o=1")])
+        token = tracking._link_token(tracking.mail_mail_id, other.id)
+        line = tracking._line_from_link_token(token)
+        click = self.env["link.tracker.click"].add_click(
+            link.code, ip="192.0.2.7", crm_shop_tracking_line_id=line.id
+        )
+        self.assertEqual(click.crm_shop_tracking_line_id.partner_id, other)
+        by_partner = {line.partner_id: line for line in tracking.line_ids}
+        self.assertRecordValues(by_partner[other], [{"status": "clicked", "clicked_rate": 100.0}])
+        self.assertTrue(by_partner[other].clicked_date)
+        self.assertEqual(by_partner[self.buyer].status, "delivered")
+        self.assertFalse(by_partner[self.buyer].clicked_date)
+        self.assertEqual(link.count, 1)
+        self.assertEqual(by_partner[other].link_click_ids, click)
 
     def test_agent_reads_tracking_but_cannot_change_it(self):
         self._send_mail()
