@@ -40,7 +40,7 @@ class FtpSettings:
 
 def _convert(exc: BaseException, action: str) -> Exception:
     """Map an ftplib / socket error to TransientError or PermanentError."""
-    text = f"FTP {action}: {exc}".strip()
+    text = f"FTP {action}: {str(exc) or type(exc).__name__}".strip()  # EOFError: no text
     if isinstance(exc, ssl.SSLCertVerificationError):
         return PermanentError(text)
     if isinstance(exc, ftplib.error_perm):

@@ -24,14 +24,36 @@ class ShippingExchangePortal(CustomerPortal):
         return values
 
     @http.route("/my/shipping", type="http", auth="user", website=True)
-    def portal_my_shipping(self, error=None, done=None, **kw):
+    def portal_my_shipping(self, error=None, received=None, **kw):
         # searched as the portal user: the record rules keep other profiles out
-        records = request.env["shipping.exchange.record"].search(
-            [("direction", "=", "out"), ("state", "in", OPEN_STATES)], order="sent_date, id"
+        records = (
+            request.env["shipping.exchange.record"]
+            .search(
+                [("direction", "=", "out"), ("state", "in", OPEN_STATES)], order="sent_date, id"
+            )
+            .sudo()
         )
+        entries = records.search(
+            [
+                ("direction", "=", "in"),
+                ("source", "=", "portal"),
+                ("picking_id", "in", records.picking_id.ids),
+            ],
+            order="id desc",
+        )
+        entry_states = {}
+        for entry in entries:
+            entry_states.setdefault(entry.picking_id.id, entry.state)
         values = self._prepare_portal_layout_values()
         values.update(
-            {"records": records.sudo(), "page_name": "shipping", "error": error, "done": done}
+            {
+                "records": records,
+                "moves": {record.id: record._portal_moves() for record in records},
+                "entry_states": entry_states,
+                "page_name": "shipping",
+                "error": error,
+                "received": received,
+            }
         )
         return request.render("shipping_exchange.portal_my_shipping", values)
 
@@ -48,8 +70,12 @@ class ShippingExchangePortal(CustomerPortal):
             record.check_access("read")
         except (AccessError, MissingError) as exc:
             raise request.not_found() from exc
+        quantities = {}
+        for key, value in kw.items():
+            if key.startswith("qty_") and key[4:].isdigit():
+                quantities[int(key[4:])] = value
         try:
-            record.sudo()._confirm_from_portal(tracking_ref)
+            record.sudo()._confirm_from_portal(tracking_ref, quantities)
         except UserError as exc:
             return request.redirect("/my/shipping?" + url_encode({"error": str(exc)}))
-        return request.redirect("/my/shipping?" + url_encode({"done": record.sudo().name}))
+        return request.redirect("/my/shipping?" + url_encode({"received": record.sudo().name}))

@@ -4,6 +4,7 @@ from . import (
     shipping_exchange_profile,
     shipping_exchange_record,
     shipping_exchange_record_inbound,
+    shipping_exchange_record_intake,
     shipping_exchange_rule,
     stock_move,
     stock_picking,

@@ -14,6 +14,7 @@ from ..adapters.http import HttpSettings, HttpTransport
 from ..adapters.sftp import SftpSettings, SftpTransport, fetch_host_key
 from ..services.confirmation import CsvMapping
 from ..services.delivery_xml import GENERIC_XSD, XmlMapping, check_mapping
+from ..services.mail_confirmation import TextPatterns, check_pattern
 
 MANAGER = "shipping_exchange.group_manager"
 
@@ -91,6 +92,18 @@ class ShippingExchangeProfile(models.Model):
         string="CSV columns",
         help='JSON, e.g. {"reference": "Lieferschein", "tracking_ref": "Sendungsnummer"}',
     )
+    mail_reference_pattern = fields.Char(
+        string="Reference in mail text",
+        help="Regular expression that finds the delivery reference in a confirmation mail "
+        "without a file (group 'value' or the first group). Empty: German and English "
+        "wording such as 'Lieferschein: WH/OUT/00012' or 'Ref WH/OUT/00012'.",
+    )
+    mail_tracking_pattern = fields.Char(
+        string="Tracking number in mail text",
+        help="Regular expression that finds the tracking numbers in a confirmation mail "
+        "without a file (group 'value' or the first group; several numbers separated by "
+        "commas). Empty: wording such as 'Sendungsnummer: …' or 'Tracking number: …'.",
+    )
     confirmation_hours = fields.Integer(
         default=24, help="Hours a confirmation may take before the delivery becomes a case."
     )
@@ -125,6 +138,30 @@ class ShippingExchangeProfile(models.Model):
                 profile._csv_mapping()
             except (ValueError, TypeError) as exc:
                 raise ValidationError(self.env._("The CSV columns are not valid: %s", exc)) from exc
+
+    @api.constrains("mail_reference_pattern", "mail_tracking_pattern")
+    def _check_mail_patterns(self):
+        for profile in self:
+            for pattern in (profile.mail_reference_pattern, profile.mail_tracking_pattern):
+                if not pattern:
+                    continue
+                try:
+                    check_pattern(pattern)
+                except ValueError as exc:
+                    raise ValidationError(
+                        self.env._(
+                            "The pattern %(pattern)s is not valid: %(error)s",
+                            pattern=pattern,
+                            error=exc,
+                        )
+                    ) from exc
+
+    def _text_patterns(self):
+        defaults = TextPatterns()
+        return TextPatterns(
+            reference=self.mail_reference_pattern or defaults.reference,
+            tracking=self.mail_tracking_pattern or defaults.tracking,
+        )
 
     def _xml_mapping(self):
         if not self.xml_mapping:

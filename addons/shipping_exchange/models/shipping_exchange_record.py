@@ -126,13 +126,13 @@ class ShippingExchangeRecord(models.Model):
         records = self.search(due, limit=batch_size, order="id")
         batched = records.filtered("profile_id.send_batched")
         for record in records - batched:
-            locked = record.try_lock_for_update().filtered_domain(due)
+            locked = record._shop_try_lock_for_update().filtered_domain(due)
             if locked:
                 locked._send()
             if not cron._commit_progress(1):
                 return
         for group in batched.grouped("profile_id").values():
-            locked = group.try_lock_for_update().filtered_domain(due)
+            locked = group._shop_try_lock_for_update().filtered_domain(due)
             if locked:
                 locked._send_batch()  # one file for the profile's due deliveries
             if not cron._commit_progress(len(group)):

@@ -4,13 +4,12 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.fields import Domain
 
 from odoo.addons.mail_crm_shop.services.errors import PermanentError
 
 from ..adapters.confirmation_inbox import poll_confirmations
-from ..services.confirmation import Confirmation, parse_confirmation_file
+from ..services.confirmation import parse_confirmation_file
 
 _logger = logging.getLogger(__name__)
 
@@ -22,6 +21,16 @@ class ShippingExchangeRecord(models.Model):
     _inherit = "shipping.exchange.record"
 
     confirmation_count = fields.Integer(string="Confirmed deliveries", readonly=True)
+    source = fields.Selection(
+        [
+            ("folder", "Confirmation folder"),
+            ("mail", "Mail attachment"),
+            ("mail_text", "Mail text"),
+            ("portal", "Portal"),
+        ],
+        readonly=True,
+        help="Where an incoming confirmation came from.",
+    )
 
     @api.model
     def _cron_fetch_confirmations(self, batch_size=50):
@@ -50,11 +59,14 @@ class ShippingExchangeRecord(models.Model):
             self.env["ir.cron"]._commit_progress(1)
 
     @api.model
-    def _store_confirmation_file(self, profile, name, content, error="", commit=False):
+    def _store_confirmation_file(
+        self, profile, name, content, error="", commit=False, source="folder", process=True
+    ):
         """Keep the file as an incoming record (once per content) and apply it.
 
         The same content again returns the record of its first arrival: nothing twice.
-        ``commit``: from the cron only, before the remote file is moved.
+        ``commit``: from the cron only, before the remote file is moved. ``process``
+        False: only stored, the processing cron applies it.
         """
         digest = hashlib.sha256(content or f"unreadable:{name}:{error}".encode()).hexdigest()
         known = Domain("profile_id", "=", profile.id) & Domain("direction", "=", "in")
@@ -68,38 +80,17 @@ class ShippingExchangeRecord(models.Model):
                 "file_name": name,
                 "file_hash": digest,
                 "state": "pending",
+                "source": source,
                 "last_error": error or False,
             }
         )
         if content:
             record.payload_attachment_ids = self._attach_raw(record, name, content)
-        record._process_inbound()
+        if process:
+            record._process_inbound()
         if commit:
             self.env["ir.cron"]._commit_progress(1)
         return record
-
-    @api.model
-    def message_new(self, msg_dict, custom_values=None):
-        """A confirmation mail to the profile's alias: each attachment is a file."""
-        values = dict(custom_values or {})
-        profile = self.env["shipping.exchange.profile"].browse(values.get("profile_id"))
-        if not profile.exists():
-            return super().message_new(msg_dict, custom_values)
-        records = self.browse()
-        for attachment in msg_dict.get("attachments") or []:
-            content = attachment.content
-            if isinstance(content, str):
-                content = content.encode()
-            records |= self._store_confirmation_file(profile, attachment.fname, content)
-        if not records:
-            subject = msg_dict.get("subject") or msg_dict.get("message_id") or ""
-            records = self._store_confirmation_file(
-                profile,
-                subject[:200] or "mail",
-                b"",
-                self.env._("The mail has no confirmation file attached."),
-            )
-        return records[:1]
 
     @api.model
     def _attach_raw(self, record, name, content):
@@ -107,10 +98,41 @@ class ShippingExchangeRecord(models.Model):
             {"name": name, "raw": content, "res_model": self._name, "res_id": record.id}
         )
 
+    @api.model
+    def _inbound_due_domain(self):
+        return (
+            Domain("direction", "=", "in")
+            & Domain("state", "in", ["pending", "error"])
+            & (
+                Domain("next_attempt_date", "=", False)
+                | Domain("next_attempt_date", "<=", fields.Datetime.now())
+            )
+        )
+
+    @api.model
+    def _cron_process_confirmations(self, batch_size=50):
+        """Apply the stored incoming records (mails, portal entries, and any whose
+        processing crashed before), one commit each."""
+        due = self._inbound_due_domain()
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=self.search_count(due))
+        for record in self.search(due, limit=batch_size, order="id"):
+            locked = record._shop_try_lock_for_update().filtered_domain(due)
+            if locked:
+                locked._process_inbound()
+            if not cron._commit_progress(1):
+                break
+
     @api.private
     def _process_inbound(self):
+        """Apply each incoming record; whatever happens, the received entry stays."""
         for record in self:
-            problems = record._apply_confirmation_file()
+            try:
+                with self.env.cr.savepoint():
+                    problems = record._apply_inbound()
+            except Exception as exc:  # noqa: BLE001 - unit-of-work boundary, recorded
+                record._record_failure(exc)  # retried with backoff, or failed
+                continue
             if problems:
                 error = "\n".join(problems)
                 record.write({"state": "failed", "last_error": error, "next_attempt_date": False})
@@ -118,18 +140,27 @@ class ShippingExchangeRecord(models.Model):
             else:
                 record.write({"state": "done", "last_error": False, "next_attempt_date": False})
 
-    def _apply_confirmation_file(self):
+    def _apply_inbound(self):
         """Apply every usable confirmation; return the reasons for what was not used."""
         self.ensure_one()
+        if self.source == "portal":
+            return self._apply_portal_entry()
         attachment = self.payload_attachment_ids[:1]
         if not attachment:
             return [self.last_error or self.env._("The file could not be read.")]
+        content = base64.b64decode(attachment.datas or b"")
         try:
-            batch = parse_confirmation_file(
-                self.file_name, base64.b64decode(attachment.datas), self.profile_id._csv_mapping()
-            )
+            if self.source == "mail_text":
+                batch = self._parse_mail_text(content)
+            else:
+                batch = parse_confirmation_file(
+                    self.file_name, content, self.profile_id._csv_mapping()
+                )
         except PermanentError as exc:
             return [str(exc)]
+        return self._apply_batch(batch)
+
+    def _apply_batch(self, batch):
         problems = [f"{r.reference or '?'} (row {r.row}): {r.reason}" for r in batch.rejections]
         applied = 0
         for confirmation in batch.confirmations:
@@ -157,34 +188,39 @@ class ShippingExchangeRecord(models.Model):
         return applied
 
     @api.private
-    def _confirm_delivery(self, confirmation):
-        """Apply one confirmation to this sent delivery; 0 if it was confirmed before."""
+    def _confirm_delivery(self, confirmation, move_quantities=None):
+        """Apply one confirmation to this sent delivery; 0 if it was confirmed before.
+
+        ``move_quantities``: {move id: shipped quantity} (the portal), else the lines of
+        the confirmation. Shipped less than ordered: the rest becomes a backorder, noted
+        here.
+        """
         self.ensure_one()
         if self.state == "confirmed":
             return 0  # confirmed before (another file, the portal): nothing twice
         if self.state not in ("sent", "acknowledged"):
             raise PermanentError(self.env._("the delivery was not sent (%s)", self.state))
-        self.picking_id._shipping_exchange_confirm(confirmation)
+        picking = self.picking_id
+        ordered = {move: move.product_uom_qty for move in picking.move_ids}
+        picking._shipping_exchange_confirm(confirmation, move_quantities)
         self.write({"state": "confirmed", "confirmed_date": fields.Datetime.now()})
+        backorders = self.env["stock.picking"].search([("backorder_id", "=", picking.id)])
+        if backorders:
+            shipped = ", ".join(
+                f"{move.product_id.default_code or move.product_id.display_name}: "
+                f"{move.quantity:g} / {ordered.get(move, move.product_uom_qty):g}"
+                for move in picking.move_ids
+                if move.state == "done"
+            )
+            self.message_post(
+                body=self.env._(
+                    "Partly shipped (%(lines)s). The rest stays on backorder %(backorder)s.",
+                    lines=shipped,
+                    backorder=", ".join(backorders.mapped("name")),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
         return 1
-
-    @api.private
-    def _confirm_from_portal(self, tracking_ref):
-        """The carrier typed the tracking number of the whole delivery in the portal."""
-        self.ensure_one()
-        tracking_ref = (tracking_ref or "").strip()
-        if not tracking_ref or len(tracking_ref) > 200:
-            raise UserError(self.env._("Enter the tracking number."))
-        confirmation = Confirmation(self.picking_id.name, tracking_ref, "", (), None)
-        try:
-            with self.env.cr.savepoint():
-                self._confirm_delivery(confirmation)
-        except PermanentError as exc:
-            raise UserError(str(exc)) from exc
-        self.message_post(
-            body=self.env._("Tracking number %s entered in the portal.", tracking_ref),
-            subtype_xmlid="mail.mt_note",
-        )
 
     # --- watchdog ---------------------------------------------------------------------
 
@@ -206,7 +242,7 @@ class ShippingExchangeRecord(models.Model):
             )
         cron._commit_progress(remaining=len(late))
         for record in late:
-            locked = record.try_lock_for_update().filtered(lambda r: not r.case_id)
+            locked = record._shop_try_lock_for_update().filtered(lambda r: not r.case_id)
             if locked:
                 locked._open_late_case()
             if not cron._commit_progress(1):

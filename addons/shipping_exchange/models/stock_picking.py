@@ -55,7 +55,7 @@ class StockPicking(models.Model):
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=self.search_count(ready))
         for picking in self.search(ready, limit=batch_size, order="id"):
-            locked = picking.try_lock_for_update().filtered_domain(ready)
+            locked = picking._shop_try_lock_for_update().filtered_domain(ready)
             if locked:
                 locked._shipping_exchange_route_or_hold()
             if not cron._commit_progress(1):
@@ -213,8 +213,12 @@ class StockPicking(models.Model):
         )
 
     @api.private
-    def _shipping_exchange_confirm(self, confirmation):
-        """Write tracking and shipped quantities, then validate (backorder for the rest)."""
+    def _shipping_exchange_confirm(self, confirmation, move_quantities=None):
+        """Write tracking and shipped quantities, then validate (backorder for the rest).
+
+        ``move_quantities``: {move id: shipped quantity} instead of the confirmation's
+        lines (the portal); a move left out ships what was ordered.
+        """
         self.ensure_one()
         if self.state in ("done", "cancel"):
             raise PermanentError(
@@ -225,7 +229,9 @@ class StockPicking(models.Model):
                 )
             )
         moves = self.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
-        if confirmation.lines:
+        if move_quantities is not None:
+            self._shipping_exchange_set_move_quantities(moves, move_quantities)
+        elif confirmation.lines:
             shipped = {}
             for sku, qty in confirmation.lines:
                 shipped[sku] = shipped.get(sku, Decimal(0)) + qty
@@ -250,3 +256,23 @@ class StockPicking(models.Model):
         if confirmation.tracking_ref:
             self.carrier_tracking_ref = confirmation.tracking_ref
         self.with_context(skip_backorder=True, skip_sms=True).button_validate()
+
+    def _shipping_exchange_set_move_quantities(self, moves, move_quantities):
+        unknown = set(move_quantities) - set(moves.ids)
+        if unknown:
+            raise PermanentError(
+                self.env._("Delivery %s was changed since the quantities were entered.", self.name)
+            )
+        for move in moves:
+            qty = _dec(move_quantities.get(move.id, move.product_uom_qty))
+            if qty < 0 or qty > _dec(move.product_uom_qty):
+                raise PermanentError(
+                    self.env._(
+                        "Delivery %(delivery)s: %(qty)s of %(product)s is not between 0 and "
+                        "the ordered quantity.",
+                        delivery=self.name,
+                        qty=qty,
+                        product=move.product_id.display_name,
+                    )
+                )
+            move.quantity = float(qty)

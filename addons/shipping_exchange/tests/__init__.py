@@ -1,6 +1,8 @@
 from . import (
     test_confirmation,
+    test_confirmation_intake,
     test_exchange_record,
+    test_faults_exchange,
     test_i18n,
     test_portal_and_profile,
     test_portal_page,

@@ -163,14 +163,22 @@ class TestConfirmationMail(ShippingExchangeCase):
         incoming = self.env["shipping.exchange.record"].browse(record_id)
         self.assertEqual(incoming.direction, "in")
         self.assertEqual(incoming.profile_id, profile)
+        self.assertEqual(incoming.source, "mail")
+        # stored first, applied by the processing cron
+        self.assertEqual(incoming.state, "pending")
+        self.assertEqual(sent.state, "sent")
+        self._run_cron("ir_cron_process_confirmations")
         self.assertEqual(incoming.state, "done")
         self.assertEqual(sent.state, "confirmed")
         self.assertEqual(picking.carrier_tracking_ref, "T-MAIL")
-        # no file attached: recorded for a person, nothing lost
+        # no file attached and no confirmation in the text: recorded for a person
         record_id = Thread.message_process(False, self._eml(profile.alias_email, []))
         empty = self.env["shipping.exchange.record"].browse(record_id)
+        self.assertEqual((empty.source, empty.state), ("mail_text", "pending"))
+        self._run_cron("ir_cron_process_confirmations")
         self.assertEqual(empty.state, "failed")
-        self.assertIn("no confirmation file", empty.last_error)
+        self.assertIn("neither a confirmation file", empty.last_error)
+        self.assertTrue(empty.activity_ids)
 
     def test_confirmation_mail_from_a_stranger_is_refused(self):
         domain = self.env["mail.alias.domain"].create({"name": "shop.example"})

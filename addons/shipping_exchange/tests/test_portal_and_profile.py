@@ -32,11 +32,18 @@ class TestPortalAndProfile(ShippingExchangeCase):
         with self.assertRaises(UserError):
             self.mine._confirm_from_portal("  ")
         self.assertEqual(self.mine.state, "sent")
-        self.mine._confirm_from_portal("00340434161234567890")
+        entry = self.mine._confirm_from_portal("00340434161234567890")
+        self.assertEqual((entry.direction, entry.source, entry.state), ("in", "portal", "pending"))
+        self.assertEqual(self.mine.state, "sent")
+        with self.assertRaises(UserError):  # twice while the first is processed
+            self.mine._confirm_from_portal("00340434161234567890")
+        self._run_cron("ir_cron_process_confirmations")
+        self.assertEqual(entry.state, "done")
         self.assertEqual(self.mine.state, "confirmed")
         self.assertEqual(self.picking.state, "done")
         self.assertEqual(self.picking.carrier_tracking_ref, "00340434161234567890")
-        self.mine._confirm_from_portal("00340434161234567890")  # twice: nothing twice
+        with self.assertRaises(UserError):  # confirmed: nothing twice
+            self.mine._confirm_from_portal("00340434161234567890")
         self.assertEqual(
             self.env["stock.picking"].search_count([("backorder_id", "=", self.picking.id)]), 0
         )
