@@ -99,13 +99,85 @@ class AccountBankStatementLine(models.Model):
         return self.env["shop.payment.match"]._match_statement_lines(self)
 
     @api.private
-    def _shop_reconcile_invoices(self, invoices):
+    def _shop_check_bookable(self):
+        """Refuse what the payment queue does not book (left to Accounting, with the reason)."""
+        self.ensure_one()
+        if self.amount <= 0:
+            raise UserError(
+                self.env._(
+                    "Outgoing money is reconciled in Accounting, not from the payment queue."
+                )
+            )
+        company_currency = self.company_id.currency_id
+        if self.journal_id.currency_id and self.journal_id.currency_id != company_currency:
+            raise UserError(
+                self.env._(
+                    "Journal %(journal)s keeps another currency than the company's: reconcile "
+                    "its movements in Accounting.",
+                    journal=self.journal_id.name,
+                )
+            )
+
+    def _shop_counterpart_vals(self, account, partner, balance, currency, name=None):
+        """A counterpart line of ``balance`` (company currency) expressed in ``currency``.
+
+        ``currency`` is the company's (amount = balance) or the movement's foreign currency
+        (its share of the foreign amount); any other pairing is left to a person.
+        """
+        company_currency = self.company_id.currency_id
+        if currency == company_currency:
+            amount_currency = balance
+        elif currency == self.foreign_currency_id and self.amount:
+            amount_currency = currency.round(balance * self.amount_currency / self.amount)
+        else:
+            raise UserError(
+                self.env._(
+                    "Paid in %(paid)s for an amount due in %(due)s: reconcile it in Accounting.",
+                    paid=(self.foreign_currency_id or self.currency_id).name,
+                    due=currency.name,
+                )
+            )
+        return {
+            "account_id": account.id,
+            "partner_id": partner.id,
+            "balance": balance,
+            "amount_currency": amount_currency,
+            "currency_id": currency.id,
+            "name": name or self.payment_ref,
+        }
+
+    def _shop_suspense_line(self):
+        _liquidity, suspense, _other = self._seek_for_lines()
+        if len(suspense) != 1:
+            raise UserError(
+                self.env._("Movement %s is already (partly) reconciled.", self.payment_ref)
+            )
+        return suspense
+
+    def _shop_writeoff_commands(self, partner, writeoff):
+        """Commands adding the write-off line of ``writeoff`` = (account, paid - due)."""
+        if not writeoff:
+            return []
+        account, difference = writeoff
+        currency = self.company_id.currency_id
+        name = self.env._("Write-off: %s", self.payment_ref)
+        return [
+            fields.Command.create(
+                self._shop_counterpart_vals(account, partner, -difference, currency, name)
+            )
+        ]
+
+    @api.private
+    def _shop_reconcile_invoices(self, invoices, writeoff=None):
         """Replace the suspense line by receivable lines and reconcile them with ``invoices``.
 
         One receivable line per invoice: each invoice gets what it is due, the last one
         the rest (less: a partial payment; more: an open credit of the customer).
+        ``writeoff`` = (account, difference): the difference (paid - due, company currency)
+        goes to that account instead, so the invoices get exactly what they are due.
         """
         self.ensure_one()
+        self._shop_check_bookable()
         receivables = invoices.line_ids.filtered(
             lambda aml: aml.account_type == "asset_receivable" and not aml.reconciled
         )
@@ -114,30 +186,21 @@ class AccountBankStatementLine(models.Model):
         partner = receivables.partner_id.commercial_partner_id[:1]
         if self.partner_id != partner:
             self.partner_id = partner
-        _liquidity, suspense, _other = self._seek_for_lines()
-        if len(suspense) != 1:
-            raise UserError(
-                self.env._("Movement %s is already (partly) reconciled.", self.payment_ref)
-            )
-        remaining = -suspense.balance
+        suspense = self._shop_suspense_line()
+        remaining = -suspense.balance - (writeoff[1] if writeoff else 0.0)
         commands = []
         for position, receivable in enumerate(receivables):
             last = position == len(receivables) - 1
             part = remaining if last else min(receivable.amount_residual, remaining)
             remaining -= part
-            vals = {
-                "account_id": receivable.account_id.id,
-                "partner_id": partner.id,
-                "balance": -part,
-                "amount_currency": -part,
-                "name": self.payment_ref,
-            }
+            vals = self._shop_counterpart_vals(
+                receivable.account_id, partner, -part, receivable.currency_id
+            )
             if position == 0:
                 commands.append(fields.Command.update(suspense.id, vals))
             else:
-                commands.append(
-                    fields.Command.create({**vals, "currency_id": suspense.currency_id.id})
-                )
+                commands.append(fields.Command.create(vals))
+        commands += self._shop_writeoff_commands(partner, writeoff)
         self.move_id.with_context(skip_readonly_check=True).write({"line_ids": commands})
         _liquidity, _suspense, others = self._seek_for_lines()
         for receivable in receivables:
@@ -147,23 +210,22 @@ class AccountBankStatementLine(models.Model):
             (counterpart + receivable).reconcile()
 
     @api.private
-    def _shop_book_to_receivable(self, partner):
-        """Book the movement on ``partner``'s receivable (an open credit until invoiced)."""
+    def _shop_book_to_receivable(self, partner, currency=None, writeoff=None):
+        """Book the movement on ``partner``'s receivable (an open credit until invoiced).
+
+        ``currency``: the order's (the receivable line is expressed in it); ``writeoff``
+        as for :meth:`_shop_reconcile_invoices`.
+        """
         self.ensure_one()
+        self._shop_check_bookable()
         if self.partner_id != partner:
             self.partner_id = partner
-        _liquidity, suspense, _other = self._seek_for_lines()
-        if len(suspense) != 1:
-            raise UserError(
-                self.env._("Movement %s is already (partly) reconciled.", self.payment_ref)
-            )
+        suspense = self._shop_suspense_line()
         account = partner.with_company(self.company_id).property_account_receivable_id
-        self.move_id.with_context(skip_readonly_check=True).write(
-            {
-                "line_ids": [
-                    fields.Command.update(
-                        suspense.id, {"account_id": account.id, "partner_id": partner.id}
-                    )
-                ]
-            }
+        balance = suspense.balance + (writeoff[1] if writeoff else 0.0)
+        vals = self._shop_counterpart_vals(
+            account, partner, balance, currency or self.company_id.currency_id
         )
+        commands = [fields.Command.update(suspense.id, vals)]
+        commands += self._shop_writeoff_commands(partner, writeoff)
+        self.move_id.with_context(skip_readonly_check=True).write({"line_ids": commands})

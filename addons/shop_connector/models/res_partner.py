@@ -19,11 +19,13 @@ class ResPartner(models.Model):
         name + ZIP + street), plus its invoice and delivery addresses (created if new)."""
         keys = customer_match_keys(order)
         customer = self._shop_find_customer(keys, company)
-        if not customer:
+        is_new = not customer
+        if is_new:
             customer = self.create(self._shop_prepare_customer_vals(order, keys, company))
         billing = order.billing if order.billing.street else order.shipping
-        invoice = customer._shop_address(billing, "invoice", order)
-        delivery = customer._shop_address(order.shipping, "delivery", order)
+        invoice, delivery = customer._shop_addresses(
+            [(billing, "invoice"), (order.shipping, "delivery")], order, is_new
+        )
         return customer, invoice, delivery
 
     def _shop_find_customer(self, keys, company):
@@ -52,10 +54,16 @@ class ResPartner(models.Model):
             **self._shop_address_vals(address),
         }
 
+    def _shop_country_id(self, code):
+        """The id of the country with ISO ``code`` (False if none), looked up once per
+        cursor: every imported order asks for the same few countries."""
+        known = self.env.cr.cache.setdefault("shop_country_ids", {})
+        code = (code or "").upper()
+        if code not in known:
+            known[code] = self.env["res.country"].search([("code", "=", code)], limit=1).id
+        return known[code]
+
     def _shop_address_vals(self, address):
-        country = self.env["res.country"].search(
-            [("code", "=", address.country_code or "")], limit=1
-        )
         street2 = address.street2
         if address.company:
             street2 = ", ".join(x for x in (address.company, street2) if x)
@@ -64,21 +72,39 @@ class ResPartner(models.Model):
             "street2": street2,
             "zip": address.zip,
             "city": address.city,
-            "country_id": country.id,
+            "country_id": self._shop_country_id(address.country_code),
         }
 
-    def _shop_address(self, address, kind, order):
-        """The child address of this customer matching ``address``; created if missing."""
+    def _shop_addresses(self, wanted, order, is_new=False):
+        """The child addresses of this customer matching ``wanted`` (``(address, type)``
+        pairs), in that order; the missing ones are created together. A customer created
+        just now has no children: nothing is searched then."""
         self.ensure_one()
-        if not (address.street or address.city):
-            return self
-        vals = self._shop_address_vals(address)
-        name = address.name or order.customer.name or self.name
-        domain = Domain("parent_id", "=", self.id) & Domain("type", "=", kind)
-        domain &= Domain("name", "=", name)
+        found, missing = [], []
+        for address, kind in wanted:
+            if not (address.street or address.city):
+                found.append(self)
+                continue
+            vals = {
+                "parent_id": self.id,
+                "type": kind,
+                "name": address.name or order.customer.name or self.name,
+                "email": False,
+                **self._shop_address_vals(address),
+            }
+            partner = self.browse() if is_new else self._shop_find_address(vals)
+            found.append(partner)
+            if not partner:
+                missing.append((len(found) - 1, vals))
+        if missing:
+            created = self.create([vals for _index, vals in missing])
+            for (index, _vals), partner in zip(missing, created, strict=True):
+                found[index] = partner
+        return found
+
+    def _shop_find_address(self, vals):
+        domain = Domain("parent_id", "=", vals["parent_id"]) & Domain("type", "=", vals["type"])
+        domain &= Domain("name", "=", vals["name"])
         for field in ("street", "zip", "city", "country_id"):
             domain &= Domain(field, "=", vals[field] or False)
-        found = self.search(domain, limit=1)
-        return found or self.create(
-            {"parent_id": self.id, "type": kind, "name": name, "email": False, **vals}
-        )
+        return self.search(domain, limit=1)

@@ -1,10 +1,12 @@
 import logging
 from datetime import timedelta
+from decimal import Decimal
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
 
+from ..services.order_checks import StockNeed, check_stock
 from ..services.order_release import decide_credit, decide_release
 
 _logger = logging.getLogger(__name__)
@@ -128,7 +130,9 @@ class SaleOrder(models.Model):
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=len(due))
         for order in due[:batch_size]:
-            locked = order.try_lock_for_update().filtered(lambda o: not o.shop_overdue_case_id)
+            locked = order._shop_try_lock_for_update().filtered(
+                lambda o: not o.shop_overdue_case_id
+            )
             if locked:
                 locked._shop_open_overdue_case()
             if not cron._commit_progress(1):
@@ -166,6 +170,44 @@ class SaleOrder(models.Model):
             self.carrier_id = carrier
         if self.state in ("draft", "sent"):
             self.action_confirm()
+            self._shop_check_stock()
+        else:  # resumed after a case: reserve what arrived in the meantime
+            self.sudo()._shop_first_moves().picking_id.action_assign()
+
+    def _shop_first_moves(self):
+        """The first step of each delivery chain of goods kept in stock, not yet reserved."""
+        return self.picking_ids.move_ids.filtered(
+            lambda m: (
+                not m.move_orig_ids
+                and m.product_id.is_storable
+                and m.state in ("confirmed", "waiting", "partially_available")
+            )
+        )
+
+    def _shop_check_stock(self):
+        """A delivery the warehouse cannot reserve in full holds the order in a case.
+
+        Only where the warehouse reserves at confirmation: with manual or dated
+        reservation an unreserved line is no shortfall.
+        """
+        self.ensure_one()
+        moves = self._shop_first_moves().filtered(
+            lambda m: m.picking_type_id.reservation_method == "at_confirm"
+        )
+        shortfall = check_stock(
+            StockNeed(
+                move.product_id.display_name,
+                Decimal(str(move.product_uom_qty)),
+                Decimal(str(move.quantity)),
+                move.product_uom.name,
+            )
+            for move in moves
+        )
+        if shortfall:
+            self.shop_release_state = "exception"
+            self.shop_case_id = self._shop_open_case(
+                self.env._("Order %s: stock shortfall", self.name), shortfall.message
+            )
 
     def _shop_choose_carrier(self):
         """The carrier of the shipments; shipping_exchange may override this hook.
@@ -272,9 +314,36 @@ class SaleOrder(models.Model):
             order._shop_invoice_and_mail()
         return True
 
+    def _shop_customer_has_email(self, template):
+        """False, with a note on the order, when the customer has no address to mail.
+
+        Marketplace buyers often come without one (masked addresses are not stored): a
+        mail queued for nobody would only end as a delivery error.
+        """
+        self.ensure_one()
+        if self.partner_id.email:
+            return True
+        self.message_post(
+            body=self.env._(
+                "%(customer)s has no e-mail address: the mail “%(mail)s” was not sent.",
+                customer=self.partner_id.display_name,
+                mail=template.name,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        return False
+
     def _shop_send_mail(self, template_xmlid):
+        """Post the mail of ``template_xmlid``; the e-mail is queued, never sent inline.
+
+        Sending inline would hold the import (or the warehouse) on the mail server after
+        every order; the mail queue sends it within moments (its cron is triggered).
+        """
         self.ensure_one()
         template = self.env.ref(template_xmlid)
-        self.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+        if not self._shop_customer_has_email(template):
+            return
+        self.message_post_with_source(template, subtype_xmlid="mail.mt_comment", force_send=False)
+        self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
         if template_xmlid == "shop_connector.mail_template_shop_order_received":
             self.shop_received_mail_sent = True

@@ -121,12 +121,20 @@ class SaleOrder(models.Model):
     @api.model
     def _shop_prepare_lines(self, order, products, company):
         commands = []
+        found_taxes = {}  # the lines of an order mostly share one rate: look it up once
+
+        def tax(rate, included):
+            key = (rate, included)
+            if key not in found_taxes:
+                found_taxes[key] = self._shop_tax(rate, included, company)
+            return found_taxes[key]
+
         for index, line in enumerate(order.lines):
             product = products.get(index)
             if not product:
                 commands.append(Command.create(self._shop_unknown_line_vals(line)))
                 continue
-            taxes = self._shop_tax(line.tax_rate, line.price_includes_tax, company)
+            taxes = tax(line.tax_rate, line.price_includes_tax)
             commands.append(
                 Command.create(
                     {
@@ -138,8 +146,7 @@ class SaleOrder(models.Model):
                     }
                 )
             )
-        rate = self._shop_main_rate(order)
-        taxes = self._shop_tax(rate, True, company)
+        taxes = tax(self._shop_main_rate(order), True)
         extra = [
             ("shop_connector.product_shop_shipping", order.shipping_total, ""),
             ("shop_connector.product_shop_discount", -order.discount_total, ""),

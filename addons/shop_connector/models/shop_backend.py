@@ -8,7 +8,6 @@ from odoo.fields import Domain
 
 from ..adapters.shops.amazon import AmazonAdapter, AmazonSettings
 from ..adapters.shops.ebay import EbayAdapter, EbaySettings
-from ..adapters.shops.files import FileImportAdapter, FileImportSettings
 from ..adapters.shops.gambio import GambioAdapter, GambioSettings
 from ..adapters.shops.shopify import ShopifyAdapter, ShopifySettings
 from ..adapters.shops.shopware import ShopwareAdapter, ShopwareSettings
@@ -28,6 +27,11 @@ BACKEND_TYPES = [
     ("generic", "Generic JSON/CSV import"),
 ]
 MANAGERS = "shop_connector.group_manager"
+# the documented OAuth token endpoints (refresh-token grant) of the marketplaces
+TOKEN_URLS = {
+    "amazon": "https://api.amazon.com/auth/o2/token",
+    "ebay": "https://api.ebay.com/identity/v1/oauth2/token",
+}
 
 
 class ShopBackend(models.Model):
@@ -62,10 +66,25 @@ class ShopBackend(models.Model):
     api_refresh_token = fields.Char(
         string="Refresh token", groups=MANAGERS, copy=False, help="Amazon and eBay (OAuth)."
     )
+    api_token_url = fields.Char(
+        string="Token URL",
+        groups=MANAGERS,
+        compute="_compute_api_token_url",
+        store=True,
+        readonly=False,
+        help="Amazon and eBay: where the refresh token is exchanged for an access token. "
+        "Filled with the platform's address; change it for a sandbox.",
+    )
     amazon_marketplace_ids = fields.Char(
         string="Marketplace ids", groups=MANAGERS, help="Amazon: comma separated."
     )
     amazon_seller_id = fields.Char(string="Seller id", groups=MANAGERS)
+    gambio_shipped_status_id = fields.Integer(
+        string="Shipped status id",
+        default=3,
+        help="Gambio: the order status set when the parcel has left, with carrier and "
+        "tracking number in its comment (3, Versendet, in a standard shop).",
+    )
     import_since_date = fields.Date(
         string="Import orders changed since", help="Where the very first import starts."
     )
@@ -109,6 +128,11 @@ class ShopBackend(models.Model):
     last_error = fields.Text(readonly=True, copy=False)
     order_import_ids = fields.One2many("shop.order.import", "backend_id")
     order_import_count = fields.Integer(compute="_compute_order_import_count")
+
+    @api.depends("backend_type")
+    def _compute_api_token_url(self):
+        for backend in self:
+            backend.api_token_url = TOKEN_URLS.get(backend.backend_type, False)
 
     def _compute_order_import_count(self):
         counts = dict(
@@ -167,7 +191,7 @@ class ShopBackend(models.Model):
         )
         cron._commit_progress(remaining=self.search_count(due))
         for backend in self.search(due, limit=batch_size):
-            locked = backend.try_lock_for_update().filtered_domain(due)
+            locked = backend._shop_try_lock_for_update().filtered_domain(due)
             if locked:
                 locked._import_orders()
             if not cron._commit_progress(1):
@@ -228,6 +252,7 @@ class ShopBackend(models.Model):
                 client_secret=self.api_secret or "",
                 refresh_token=self.api_refresh_token or "",
                 seller_id=self.amazon_seller_id or "",
+                token_url=self.api_token_url or TOKEN_URLS["amazon"],
                 import_since=self._import_since(),
             )
         )
@@ -239,6 +264,7 @@ class ShopBackend(models.Model):
                 client_id=self.api_key or "",
                 client_secret=self.api_secret or "",
                 refresh_token=self.api_refresh_token or "",
+                token_url=self.api_token_url or TOKEN_URLS["ebay"],
                 import_since=self._import_since(),
             )
         )
@@ -275,17 +301,10 @@ class ShopBackend(models.Model):
     def _build_gambio_adapter(self):
         return GambioAdapter(
             GambioSettings(
-                base_url=self.api_url, login=self.api_key or "", password=self.api_secret or ""
-            )
-        )
-
-    def _build_generic_adapter(self):
-        return FileImportAdapter(
-            FileImportSettings(
-                url=self.api_url,
-                file_format="json",
+                base_url=self.api_url,
                 login=self.api_key or "",
                 password=self.api_secret or "",
+                shipped_status_id=self.gambio_shipped_status_id or 3,
             )
         )
 

@@ -116,9 +116,12 @@ class ShopOrderImport(models.Model):
 
     def _map_payload(self):
         """The stored payload as a ShopOrder; a payload that cannot be mapped fails at once."""
-        mapper = PAYLOAD_MAPPERS.get(self.backend_id.backend_type)
+        backend = self.backend_id
+        mapper = PAYLOAD_MAPPERS.get(backend.backend_type)
+        if backend._shop_is_csv():  # rows of a CSV file: read with the shop's column mapping
+            mapper = backend._map_csv_payload
         if mapper is None:
-            raise PermanentError(f"no payload mapping for {self.backend_id.backend_type}")
+            raise PermanentError(f"no payload mapping for {backend.backend_type}")
         try:
             return mapper(json.loads(self.payload or "{}"))
         except MAPPING_ERRORS as exc:

@@ -60,6 +60,23 @@ class ShopPaymentAccount(models.Model):
     auto_confirm_threshold = fields.Integer(
         string="Auto-confirm from score", default=90, help="0..100; only used with auto-confirm."
     )
+    fx_tolerance_pct = fields.Float(
+        string="Currency tolerance (%)",
+        default=2.0,
+        help="A payment in another currency is proposed when, converted at the company's "
+        "rate of the payment day, it is this close to the amount due.",
+    )
+    writeoff_account_id = fields.Many2one(
+        "account.account",
+        string="Write-off account",
+        help="Small differences between paid and due may be written off to this account "
+        "when a payment is confirmed.",
+    )
+    writeoff_tolerance = fields.Float(
+        string="Write-off up to",
+        default=1.0,
+        help="Largest difference (in the journal's currency) that may be written off.",
+    )
     unmatched_case_days = fields.Integer(
         string="Days before a case",
         default=7,
@@ -83,6 +100,10 @@ class ShopPaymentAccount(models.Model):
     )
     match_count = fields.Integer(compute="_compute_match_count")
 
+    _writeoff_tolerance_positive = models.Constraint(
+        "CHECK(writeoff_tolerance >= 0 AND fx_tolerance_pct >= 0)",
+        "Tolerances cannot be negative.",
+    )
     _auto_confirm_threshold_range = models.Constraint(
         "CHECK(auto_confirm_threshold BETWEEN 0 AND 100)",
         "The auto-confirm score must be between 0 and 100.",
@@ -198,7 +219,7 @@ class ShopPaymentAccount(models.Model):
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=len(accounts))
         for account in accounts:
-            locked = account.try_lock_for_update()
+            locked = account._shop_try_lock_for_update()
             if locked:
                 locked._import_paypal(batch_size)
             if not cron._commit_progress(1):
@@ -259,7 +280,7 @@ class ShopPaymentAccount(models.Model):
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=len(due))
         for line in due[:batch_size]:
-            locked = line.try_lock_for_update().filtered(lambda rec: not rec.shop_case_id)
+            locked = line._shop_try_lock_for_update().filtered(lambda rec: not rec.shop_case_id)
             if locked:
                 locked.shop_payment_account_id._open_unmatched_case(locked)
             if not cron._commit_progress(1):

@@ -8,6 +8,15 @@ from ..services.matching import Candidate, MatchSettings, match_all, rf_is_valid
 
 _logger = logging.getLogger(__name__)
 
+CANDIDATE_INVOICE_FIELDS = [
+    "name",
+    "partner_id",
+    "currency_id",
+    "payment_reference",
+    "invoice_origin",
+    "amount_residual",
+    "invoice_date",
+]
 MATCH_STATES = [
     ("proposed", "To confirm"),
     ("confirmed", "Confirmed"),
@@ -94,12 +103,44 @@ class ShopPaymentMatch(models.Model):
                 )
                 if not account_lines:
                     continue
-                settings = MatchSettings(auto_threshold=account.auto_confirm_threshold)
+                settings = MatchSettings(
+                    auto_threshold=account.auto_confirm_threshold,
+                    fx_tolerance_pct=Decimal(str(account.fx_tolerance_pct)),
+                )
                 transactions = [line._shop_to_transaction() for line in account_lines]
-                results = match_all(transactions, candidates, known, settings, learned_names=names)
+                results = match_all(
+                    transactions,
+                    candidates,
+                    known,
+                    settings,
+                    learned_names=names,
+                    rates=self._get_rates(company),
+                )
                 for line, result in zip(account_lines, results, strict=True):
                     matches |= self._store_result(line, result, records, account)
         return matches
+
+    @api.model
+    def _get_rates(self, company):
+        """The matcher's ``rates``: Odoo's conversion rate of the payment day (cached)."""
+        Currency = self.env["res.currency"].with_context(active_test=False)
+        cache = {}
+
+        def rate(source, target, day):
+            key = (source, target, day)
+            if key not in cache:
+                currencies = Currency.search([("name", "in", (source, target))])
+                by_name = {c.name: c for c in currencies}
+                if len(by_name) != 2:
+                    cache[key] = None
+                else:
+                    value = Currency._get_conversion_rate(
+                        by_name[source], by_name[target], company, day
+                    )
+                    cache[key] = Decimal(str(round(value, 6))) if value else None
+            return cache[key]
+
+        return rate
 
     @api.model
     def _build_candidates(self, company):
@@ -108,13 +149,14 @@ class ShopPaymentMatch(models.Model):
         Returns the candidates and a map candidate id -> record (orders and invoices have
         their own id sequences, the matcher needs one).
         """
-        invoices = self.env["account.move"].search(
+        invoices = self.env["account.move"].search_fetch(
             [
                 ("company_id", "=", company.id),
                 ("move_type", "=", "out_invoice"),
                 ("state", "=", "posted"),
                 ("payment_state", "in", ("not_paid", "partial")),
-            ]
+            ],
+            CANDIDATE_INVOICE_FIELDS,
         )
         orders = self.env["sale.order"]
         if "shop_release_state" in orders._fields:
@@ -122,31 +164,59 @@ class ShopPaymentMatch(models.Model):
                 [("company_id", "=", company.id), ("shop_release_state", "=", "waiting_payment")]
             )
             # an order with an open invoice is paid through that invoice
-            orders -= invoices.line_ids.sale_line_ids.order_id
-        partners = (invoices.partner_id | orders.partner_id).commercial_partner_id
-        partners.fetch(["name", "email", "bank_ids"])
+            orders = orders.filtered(
+                lambda order: not (order.order_line.invoice_lines.move_id & invoices)
+            )
+        people = self._candidate_people(invoices.partner_id | orders.partner_id)
         paid = {}
         for match in self.search(
             [("sale_order_id", "in", orders.ids), ("state", "in", ("confirmed", "auto_confirmed"))]
         ):
-            paid[match.sale_order_id.id] = paid.get(match.sale_order_id.id, 0.0) + match.amount
+            paid[match.sale_order_id.id] = (
+                paid.get(match.sale_order_id.id, 0.0) + match.amount - match.writeoff_amount
+            )
         records, candidates = {}, []
         for record in (*orders, *invoices):
             cid = len(records) + 1
             records[cid] = record
-            candidates.append(self._prepare_candidate(cid, record, paid.get(record.id, 0.0)))
+            candidates.append(
+                self._prepare_candidate(cid, record, paid.get(record.id, 0.0), people)
+            )
         return candidates, records
 
     @api.model
-    def _prepare_candidate(self, cid, record, paid=0.0):
-        partner = record.partner_id.commercial_partner_id
-        people = record.partner_id | partner
+    def _candidate_people(self, partners):
+        """partner id -> (commercial partner id, names, IBANs, e-mails) of it and its
+        company, read in a few queries."""
+        everyone = partners | partners.commercial_partner_id
+        everyone.fetch(["name", "email", "bank_ids", "commercial_partner_id"])
+        everyone.bank_ids.fetch(["sanitized_acc_number"])
+        own = {
+            p.id: (p.name, p.email, tuple(p.bank_ids.mapped("sanitized_acc_number")))
+            for p in everyone
+        }
+        people = {}
+        for partner in partners:
+            commercial = partner.commercial_partner_id.id
+            both = [own[partner.id]] + ([own[commercial]] if commercial != partner.id else [])
+            people[partner.id] = (
+                commercial,
+                tuple(name for name, _e, _i in both if name),
+                tuple(iban for _n, _e, ibans in both for iban in ibans),
+                tuple(email for _n, email, _i in both if email),
+            )
+        return people
+
+    @api.model
+    def _prepare_candidate(self, cid, record, paid=0.0, people=None):
+        people = people or self._candidate_people(record.partner_id)
+        commercial, names, ibans, emails = people[record.partner_id.id]
         common = {
             "id": cid,
-            "partner_id": partner.id,
-            "partner_names": tuple(n for n in people.mapped("name") if n),
-            "partner_ibans": tuple(people.bank_ids.mapped("sanitized_acc_number")),
-            "partner_emails": tuple(e for e in people.mapped("email") if e),
+            "partner_id": commercial,
+            "partner_names": names,
+            "partner_ibans": ibans,
+            "partner_emails": emails,
             "currency": record.currency_id.name,
         }
         if record._name == "sale.order":
@@ -154,6 +224,7 @@ class ShopPaymentMatch(models.Model):
             return Candidate(
                 kind="order",
                 reference=record.name,
+                shop_refs=_shop_refs(record),
                 amount_due=_money(due),
                 date=record.date_order.date(),
                 **common,
@@ -164,6 +235,7 @@ class ShopPaymentMatch(models.Model):
             reference=record.invoice_origin or "",
             invoice_number=record.name,
             structured_ref=ref if rf_is_valid(ref) else "",
+            shop_refs=_shop_refs(record.invoice_line_ids.sale_line_ids.order_id),
             amount_due=_money(record.amount_residual),
             date=record.invoice_date,
             **common,
@@ -213,18 +285,6 @@ class ShopPaymentMatch(models.Model):
 
     # --- actions ---------------------------------------------------------------
 
-    def action_confirm(self):
-        if not self.env.user.has_group("account.group_account_basic"):
-            raise UserError(
-                self.env._(
-                    "Confirming a payment books it in accounting: ask for accounting rights "
-                    "(Invoicing: Basic or more)."
-                )
-            )
-        for match in self:
-            match._confirm()
-        return True
-
     def action_reject(self):
         proposed = self.filtered(lambda m: m.state == "proposed")
         proposed.write({"state": "rejected"})
@@ -241,82 +301,6 @@ class ShopPaymentMatch(models.Model):
             _logger.info("Payment match %s not confirmed automatically: %s", self.id, exc)
             self.statement_line_id.shop_match_reason = str(exc)
 
-    @api.private
-    def _confirm(self, auto=False):
-        """Reconcile the movement with the invoice(s), invoicing a prepayment order first."""
-        self.ensure_one()
-        if self.state != "proposed":
-            raise UserError(self.env._("Only a proposed match can be confirmed."))
-        line = self.statement_line_id
-        if line.is_reconciled:
-            raise UserError(self.env._("This movement is already reconciled."))
-        if line.amount <= 0 or line.foreign_currency_id:
-            raise UserError(
-                self.env._(
-                    "Outgoing money and foreign currencies are reconciled in Accounting, "
-                    "not from the payment queue."
-                )
-            )
-        if self.invoice_ids:
-            line._shop_reconcile_invoices(self.invoice_ids)
-            partner = self.invoice_ids.partner_id.commercial_partner_id[:1]
-        elif self.sale_order_id:
-            partner = self.sale_order_id.partner_id.commercial_partner_id
-            line._shop_book_to_receivable(partner)
-        else:
-            raise UserError(self.env._("Pick an order or an invoice first."))
-        self.write({"state": "auto_confirmed" if auto else "confirmed"})
-        (line.shop_match_ids - self).filtered(lambda m: m.state == "proposed").write(
-            {"state": "rejected"}
-        )
-        self.env["shop.payer.mapping"].sudo()._learn(line, self.partner_id or partner)
-        if self.sale_order_id and not self.invoice_ids:
-            self._settle_order(self.sale_order_id)
-        for order in self.invoice_ids.line_ids.sale_line_ids.order_id:
-            if not order.invoice_ids.filtered(
-                lambda m: m.state == "posted" and m.payment_state not in ("paid", "in_payment")
-            ):
-                self._release(order)
-        return True
-
-    def _settle_order(self, order):
-        """All paid: release the order, invoice it and reconcile every payment booked on it.
-
-        Partly paid: the payment waits on the customer's account and the order waits.
-        """
-        done = self.search(
-            [("sale_order_id", "=", order.id), ("state", "in", ("confirmed", "auto_confirmed"))]
-        )
-        paid = sum(done.mapped("statement_line_id.amount"))
-        if order.currency_id.compare_amounts(paid, order.amount_total) < 0:
-            order.message_post(
-                body=self.env._(
-                    "Partial payment: %(paid)s of %(total)s received; the order waits for the "
-                    "rest.",
-                    paid=paid,
-                    total=order.amount_total,
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
-            self.reason = self.env._(
-                "partial payment: %(paid)s of %(total)s", paid=paid, total=order.amount_total
-            )
-            return
-        self._release(order)
-        if order.state != "sale" or order.invoice_status != "to invoice":
-            return  # not invoiceable yet: the payment stays an open credit of the customer
-        invoices = order._create_invoices()
-        invoices.action_post()
-        credits = done.statement_line_id.move_id.line_ids.filtered(
-            lambda aml: aml.account_type == "asset_receivable" and not aml.reconciled
-        )
-        receivables = invoices.line_ids.filtered(lambda aml: aml.account_type == "asset_receivable")
-        (credits + receivables).reconcile()
-
-    def _release(self, order):
-        if hasattr(order, "action_shop_payment_received"):
-            order.action_shop_payment_received()
-
 
 class ShopPaymentMatchEvidence(models.Model):
     _name = "shop.payment.match.evidence"
@@ -327,6 +311,11 @@ class ShopPaymentMatchEvidence(models.Model):
     rule = fields.Char(required=True)
     points = fields.Integer()
     detail = fields.Char()
+
+
+def _shop_refs(orders):
+    """The shop's own order numbers of ``orders`` (what PayPal and customers quote)."""
+    return tuple(sorted({ref for ref in orders.mapped("shop_external_ref") if ref}))
 
 
 def _money(value):

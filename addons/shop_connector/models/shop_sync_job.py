@@ -66,8 +66,10 @@ class ShopSyncJob(models.Model):
             if (qty := move.quantity) and "shop_external_line_id" in move.sale_line_id._fields
             and move.sale_line_id.shop_external_line_id
         ]  # fmt: skip
+        # the platform's order id (the API key), not the order number shown to customers
+        imported = self.env["shop.order.import"].search([("sale_order_id", "=", order.id)], limit=1)
         payload = {
-            "external_id": order.shop_external_ref,
+            "external_id": imported.external_id or order.shop_external_ref,
             "carrier": picking.carrier_id.name or "",
             "tracking_ref": picking.carrier_tracking_ref or "",
             "lines": lines,

@@ -23,4 +23,6 @@ class StockPicking(models.Model):
         """Tell the customer the parcel left, with carrier and tracking link."""
         self.ensure_one()
         template = self.env.ref("shop_connector.mail_template_shop_shipped")
+        if self.sale_id and not self.sale_id._shop_customer_has_email(template):
+            return
         self.message_post_with_source(template, subtype_xmlid="mail.mt_comment")

@@ -10,14 +10,20 @@ Rules and their points (a score is capped to 0..100):
 rule                       points  when
 =========================  ======  ====================================================
 structured_reference         55    the candidate's RF creditor reference is in the purpose
-reference_exact              50    order/invoice number in the purpose (case, spaces and
-                                   dashes ignored)
+reference_exact              50    order/invoice number, or the shop's own order number
+                                   (``shop_refs``: "#900000", "WC-1234"), in the purpose
+                                   (case, spaces, dashes and '#' ignored)
 reference_mangled            35    found only after OCR-ish confusions (O/0, I/1, S/5…)
                                    or without its letter prefix / leading zeros
 amount_equal                 30    amount equals the amount due
 amount_within_tolerance      15    differs by at most the tolerance (needs a person)
 amount_partial                5    less than due (partial payment, needs a person)
-amount_overpaid               5    more than due (overpayment, needs a person)
+amount_overpaid               5    more than due (overpayment, needs a person; the
+                                   evidence says by how much)
+amount_converted             20    paid in another currency: converted at the rate of the
+                                   payment day it fits the amount due within
+                                   ``fx_tolerance_pct`` (always needs a person)
+currency_differs              0    another currency and no rate, or it does not fit
 collective_amount            30    several referenced candidates sum up to the amount
 payer_known                  25    IBAN or PayPal e-mail known for the customer (on the
                                    partner or learned in ``known_payers``)
@@ -27,6 +33,12 @@ payer_name                 8..15   payer name resembles the customer's (fuzzy)
 date_plausible                5    paid from 3 days before to 90 days after the date
 date_implausible          -25/-10  paid long before the order existed / very late
 =========================  ======  ====================================================
+
+Foreign currency: a payment in another currency than the order or invoice is converted
+with the rate the caller gives (``rates``, in Odoo the company's rate of the payment day)
+and, if it fits, proposed with the evidence "converted at rate X"; it is never confirmed
+automatically (a person checks what the bank really credited). Without a rate it is left
+to a person with the reason.
 
 Auto-confirm (the target is *no wrong automatic match*): only an incoming payment whose
 best proposal needs no person, scores at least ``auto_threshold`` (so a reference is
@@ -43,7 +55,7 @@ import difflib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -62,6 +74,7 @@ POINTS = {
     "amount_within_tolerance": 15,
     "amount_partial": 5,
     "amount_overpaid": 5,
+    "amount_converted": 20,
     "collective_amount": 30,
     "payer_known": 25,
     "payer_name_learned": 20,
@@ -77,6 +90,7 @@ _OCR = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2"
                       "S": "5", "B": "8", "G": "6"})  # fmt: skip
 _SPLIT = re.compile(r"[\s/\\\-_.,:;#()+*]+")
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 _NAME_NOISE = frozenset(
     ("gmbh", "kg", "ag", "ug", "ohg", "gbr", "ev", "co", "mbh", "herr", "frau", "herrn",
      "dr", "prof", "und", "fa", "firma")
@@ -90,7 +104,12 @@ _LEGAL_FORMS = frozenset(
 )  # fmt: skip
 _DOTTED = re.compile(r"\b(?:[a-z]\.\s*){2,}")
 WINDOW = 4  # a reference may be split into up to 4 purpose tokens ("SO 00 47 11")
+MIN_SHOP_REF = 4  # shorter shop order numbers ("#12") are too easily found by chance
 MAX_COLLECTIVE_REFS = 8
+CENT = Decimal("0.01")
+
+# rate(from currency, to currency, day) -> units of ``to`` for one ``from``, or None
+Rates = Callable[[str, str, date], "Decimal | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +121,9 @@ class Candidate:
     reference: str
     invoice_number: str = ""
     structured_ref: str = ""
+    # the order number the customer saw in the shop ("#900000"), for the order and its
+    # invoices: PayPal and bank transfers name this one, not ours
+    shop_refs: tuple[str, ...] = ()
     partner_id: int | None = None
     partner_names: tuple[str, ...] = ()
     partner_ibans: tuple[str, ...] = ()
@@ -162,6 +184,7 @@ class MatchSettings:
     amount_bucket_limit: int = 25
     strong_name: float = 0.9
     weak_name: float = 0.75
+    fx_tolerance_pct: Decimal = Decimal("2")
 
 
 # --- normalisation ---------------------------------------------------------------------
@@ -177,7 +200,7 @@ def _ocr(key: str) -> str:
 
 def _digit_keys(key: str) -> set[str]:
     """The number part of a reference, as written and without leading zeros."""
-    digits = "".join(ch for ch in key if ch.isdigit())
+    digits = _NOT_DIGIT.sub("", key)
     keys = set()
     if len(digits) >= 5:
         keys.add(digits)
@@ -225,9 +248,12 @@ def name_similarity(payer: str, customer: str) -> float:
         return 1.0
     common = len(set(a) & set(b))
     overlap = common / min(len(a), len(b)) if common else 0.0
-    ratio = difflib.SequenceMatcher(None, " ".join(a), " ".join(b)).ratio()
     # a shared surname alone ("M. Schmidt" vs "Maria Schmidt") is strong but not certain
-    return max(ratio, 0.85 * overlap)
+    shared = 0.85 * overlap
+    matcher = difflib.SequenceMatcher(None, " ".join(a), " ".join(b))
+    if matcher.real_quick_ratio() <= shared or matcher.quick_ratio() <= shared:
+        return shared  # the ratio cannot be higher than these upper bounds
+    return max(matcher.ratio(), shared)
 
 
 def rf_is_valid(reference: str) -> bool:
@@ -267,6 +293,7 @@ class CandidateIndex:
         self.mangled: dict[str, list[tuple[int, str]]] = defaultdict(list)
         self.structured: dict[str, list[int]] = defaultdict(list)
         self.by_amount: dict[tuple[str, Decimal], list[int]] = defaultdict(list)
+        self.by_amount_partner: dict[tuple[str, Decimal, int], list[int]] = defaultdict(list)
         self.by_partner: dict[int, list[int]] = defaultdict(list)
         self.by_iban: dict[str, set[int]] = defaultdict(set)
         self.by_email: dict[str, set[int]] = defaultdict(set)
@@ -283,9 +310,11 @@ class CandidateIndex:
         if cand.id in self.candidates:
             raise ValueError(f"candidate id {cand.id} given twice")
         self.candidates[cand.id] = cand
-        for label, ref in (("order", cand.reference), ("invoice", cand.invoice_number)):
+        refs = [("order", cand.reference, 3), ("invoice", cand.invoice_number, 3)]
+        refs += [("shop order", ref, MIN_SHOP_REF) for ref in dict.fromkeys(cand.shop_refs)]
+        for label, ref, shortest in refs:
             key = _alnum(ref or "")
-            if len(key) < 3:
+            if len(key) < shortest or (cand.id, label) in self.exact.get(key, ()):
                 continue
             self.exact[key].append((cand.id, label))
             for mangled in {_ocr(key), *_digit_keys(key)} - {key}:
@@ -294,6 +323,9 @@ class CandidateIndex:
             self.structured[_alnum(cand.structured_ref)].append(cand.id)
         self.by_amount[(cand.currency, cand.amount_due)].append(cand.id)
         if cand.partner_id is not None:
+            self.by_amount_partner[(cand.currency, cand.amount_due, cand.partner_id)].append(
+                cand.id
+            )
             self.by_partner[cand.partner_id].append(cand.id)
             for iban in cand.partner_ibans:
                 self.by_iban[_norm_iban(iban)].add(cand.partner_id)
@@ -345,6 +377,8 @@ class CandidateIndex:
 
     def _label_ref(self, cand_id: int, label: str) -> str:
         cand = self.candidates[cand_id]
+        if label == "shop order":
+            return ", ".join(cand.shop_refs)
         return cand.reference if label == "order" else cand.invoice_number
 
     # payer --------------------------------------------------------------------------
@@ -386,14 +420,18 @@ def _tolerance(due: Decimal, settings: MatchSettings) -> Decimal:
 
 
 def _amount_evidence(
-    paid: Decimal, cand: Candidate, currency: str, settings: MatchSettings
+    paid: Decimal,
+    cand: Candidate,
+    currency: str,
+    settings: MatchSettings,
+    rate: Decimal | None = None,
 ) -> tuple[Evidence | None, str]:
-    """Evidence on the amount and the reason a person is needed ('' if none)."""
+    """Evidence on the amount and the reason a person is needed ('' if none).
+
+    ``rate`` converts ``currency`` into the candidate's currency (None: no rate known).
+    """
     if cand.currency != currency:
-        return (
-            Evidence("currency_differs", 0, f"paid in {currency}, due in {cand.currency}"),
-            f"foreign currency: paid {paid} {currency}, due {cand.amount_due} {cand.currency}",
-        )
+        return _converted_evidence(paid, cand, currency, settings, rate)
     due = cand.amount_due
     if paid == due:
         return Evidence("amount_equal", POINTS["amount_equal"], f"{paid} {currency} as due"), ""
@@ -414,10 +452,40 @@ def _amount_evidence(
         )
     if paid > due:
         return (
-            Evidence("amount_overpaid", POINTS["amount_overpaid"], f"paid {paid}, due {due}"),
-            f"overpayment: {paid} for {due} {currency} due",
+            Evidence(
+                "amount_overpaid",
+                POINTS["amount_overpaid"],
+                f"paid {paid}, due {due}: overpaid by {diff} {currency}",
+            ),
+            f"overpayment: {paid} for {due} {currency} due, {diff} {currency} too much",
         )
     return None, ""
+
+
+def _converted_evidence(
+    paid: Decimal, cand: Candidate, currency: str, settings: MatchSettings, rate: Decimal | None
+) -> tuple[Evidence, str]:
+    """A payment in another currency: converted at ``rate``, it fits or it does not."""
+    due = cand.amount_due
+    if rate is None or rate <= 0:
+        return (
+            Evidence("currency_differs", 0, f"paid in {currency}, due in {cand.currency}"),
+            f"foreign currency: paid {paid} {currency}, due {due} {cand.currency}, no rate",
+        )
+    converted = (paid * rate).quantize(CENT)
+    fact = (
+        f"{paid} {currency} converted at rate {rate.normalize()} = {converted} {cand.currency}, "
+        f"due {due} {cand.currency}"
+    )
+    if abs(converted - due) <= abs(due) * settings.fx_tolerance_pct / 100:
+        return (
+            Evidence("amount_converted", POINTS["amount_converted"], fact),
+            f"foreign currency: {fact}; check the amount the bank credited",
+        )
+    return (
+        Evidence("currency_differs", 0, fact),
+        f"foreign currency: {fact}; the amounts differ",
+    )
 
 
 def _date_evidence(booked: date, cand: Candidate) -> Evidence | None:
@@ -461,6 +529,7 @@ def score_candidate(
     payer_known: str | None,
     settings: MatchSettings,
     learned_name: str | None = None,
+    rate: Decimal | None = None,
 ) -> Proposal:
     """Score one candidate for ``txn``, with the evidence for every point.
 
@@ -471,7 +540,7 @@ def score_candidate(
     reasons: list[str] = []
     if reference is not None:
         evidence.append(reference)
-    amount, reason = _amount_evidence(abs(txn.amount), cand, txn.currency, settings)
+    amount, reason = _amount_evidence(abs(txn.amount), cand, txn.currency, settings, rate)
     if amount is not None:
         evidence.append(amount)
     if reason:
@@ -574,7 +643,9 @@ def _retrieve(
         ids.update(bucket)
     else:
         named = index.by_name.get(name_tokens(txn.counterparty_name), set()) | set(payers)
-        ids.update(c for c in bucket if index.candidates[c].partner_id in named)
+        key = (txn.currency, abs(txn.amount))
+        for pid in named:
+            ids.update(index.by_amount_partner.get((*key, pid), ()))
     return ids
 
 
@@ -590,15 +661,23 @@ def match_transaction(
     index: CandidateIndex,
     known_payers: Mapping[str, int] | None = None,
     settings: MatchSettings | None = None,
+    rates: Rates | None = None,
 ) -> MatchResult:
     """Rank the open candidates for ``txn`` and decide whether to auto-confirm the best.
 
     ``known_payers`` maps an IBAN (no spaces, upper case) or a lower-case e-mail to the
     partner it paid for before (learned from confirmed matches); learned payer names are
-    given to the index (:class:`CandidateIndex`), which normalises them once.
+    given to the index (:class:`CandidateIndex`), which normalises them once. ``rates``
+    converts a payment in another currency than a candidate's (see the module docstring).
     """
     settings = settings or MatchSettings()
     known_payers = known_payers or {}
+
+    def rate_for(cand: Candidate) -> Decimal | None:
+        if cand.currency == txn.currency or rates is None:
+            return None
+        return rates(txn.currency, cand.currency, txn.booking_date)
+
     if txn.kind in _NO_MATCHING:
         return MatchResult(txn.key, (), None, True, _NO_MATCHING[txn.kind])
     references = index.find_references(" ".join((txn.purpose, txn.end_to_end_id)))
@@ -612,6 +691,7 @@ def match_transaction(
             payers.get(index.candidates[cid].partner_id),
             settings,
             learned.get(index.candidates[cid].partner_id),
+            rate_for(index.candidates[cid]),
         )
         for cid in _retrieve(txn, index, references, {**learned, **payers}, settings)
     ]
@@ -656,12 +736,14 @@ def match_all(
     known_payers: Mapping[str, int] | None = None,
     settings: MatchSettings | None = None,
     learned_names: Mapping[str, int] | None = None,
+    rates: Rates | None = None,
 ) -> list[MatchResult]:
     """Match many transactions against one set of open candidates (indexed once).
 
     ``learned_names`` maps payer names of confirmed payments to the partner they paid for
-    (see :class:`CandidateIndex`). A candidate may be proposed to several transactions;
+    (see :class:`CandidateIndex`); ``rates`` converts foreign currencies (see
+    :func:`match_transaction`). A candidate may be proposed to several transactions;
     the glue confirms one match at a time and re-runs the rest with what is still open.
     """
     index = CandidateIndex(candidates, learned_names)
-    return [match_transaction(t, index, known_payers, settings) for t in transactions]
+    return [match_transaction(t, index, known_payers, settings, rates) for t in transactions]

@@ -98,6 +98,33 @@ def check_order(
     return tuple(found)
 
 
+@dataclass(frozen=True, slots=True)
+class StockNeed:
+    """What one delivery line of a confirmed order needs and what the warehouse reserved."""
+
+    product: str
+    wanted: Decimal
+    reserved: Decimal
+    unit: str = ""
+
+
+def check_stock(needs: Iterable[StockNeed]) -> OrderException | None:
+    """The ``stock_shortfall`` of the lines not reserved in full (None: all reserved)."""
+    short = [need for need in needs if need.reserved < need.wanted]
+    if not short:
+        return None
+    parts = [
+        f"{need.product}: {_qty(need.wanted)} {need.unit} ordered, only {_qty(need.reserved)}"
+        f" {need.unit} in stock".replace("  ", " ")
+        for need in short
+    ]
+    return OrderException("stock_shortfall", "Stock shortfall: " + "; ".join(parts))
+
+
+def _qty(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
 def expected_total(order: ShopOrder) -> Decimal:
     """Lines (gross) + shipping + fees - discounts: what ``order.total`` should be."""
     lines = sum((line.gross_subtotal for line in order.lines), ZERO)

@@ -34,7 +34,8 @@ from .orders import (
 
 ADDRESS_FIELDS = ("name", "company", "street", "street2", "zip", "city", "country_code", "state")
 ORDER_REQUIRED = ("external_id", "created_at", "status", "currency", "total")
-CSV_REQUIRED = ("external_id", "total", "line_sku", "line_quantity", "line_unit_price")
+# and an article number: line_sku or line_ean
+CSV_REQUIRED = ("external_id", "created_at", "total", "line_quantity", "line_unit_price")
 
 
 # ---------------------------------------------------------------------- JSON
@@ -218,36 +219,80 @@ class CsvMapping:
     prices_include_tax: bool = True
     status_map: Mapping[str, str] = field(default_factory=dict)
     paid_statuses: tuple[str, ...] = ("paid", "shipped")
+    # "auto": UTF-8 if it decodes, else Windows-1252; else a Python codec name
+    encoding: str = "auto"
+    # "auto": guessed per value (see ``to_decimal``); else "," or "."
+    decimal_separator: str = "auto"
 
 
-def decode_text(data: bytes) -> str:
-    """UTF-8 (BOM stripped) if it decodes, else Windows-1252 (old German exports)."""
+def decode_text(data: bytes, encoding: str = "auto") -> str:
+    """UTF-8 (BOM stripped) if it decodes, else Windows-1252 (old German exports); or the
+    given ``encoding`` (a file that does not decode in it is refused)."""
+    if encoding and encoding != "auto":
+        try:
+            return data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise PermanentError(f"the file is not {encoding}: {exc}") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("cp1252", "replace")
 
 
+def csv_reader(data: bytes, mapping: CsvMapping) -> csv.DictReader:
+    """A dict reader over ``data`` with the mapping's encoding and delimiter."""
+    text = decode_text(data, mapping.encoding)
+    return csv.DictReader(io.StringIO(text, newline=""), delimiter=mapping.delimiter)
+
+
+def _number(value: str, mapping: CsvMapping, what: str):
+    """A CSV amount with the mapping's decimal separator (thousands marks dropped)."""
+    text = (value or "").strip().replace("\u00a0", "").replace(" ", "")
+    if text and mapping.decimal_separator == ",":
+        text = text.replace(".", "").replace(",", ".")
+    elif text and mapping.decimal_separator == ".":
+        text = text.replace(",", "")
+    return to_decimal(text, what)
+
+
+def missing_required(columns: Mapping[str, str]) -> list[str]:
+    """The required fields ``columns`` maps to no column (SKU or EAN: one is enough)."""
+    missing = [name for name in CSV_REQUIRED if not columns.get(name)]
+    if not (columns.get("line_sku") or columns.get("line_ean")):
+        missing.append("line_sku")
+    return missing
+
+
 def orders_from_csv(data: bytes, mapping: CsvMapping) -> tuple[ShopOrder, ...]:
     """Read a CSV export, one row per order line, grouped by the order id column."""
-    reader = csv.DictReader(io.StringIO(decode_text(data), newline=""), delimiter=mapping.delimiter)
+    reader = csv_reader(data, mapping)
     headers = set(reader.fieldnames or ())
+    required = [*CSV_REQUIRED, "line_sku" if mapping.columns.get("line_sku") else "line_ean"]
     missing = [
         f"{name} (column {mapping.columns.get(name)!r})"
-        for name in CSV_REQUIRED
+        for name in required
         if mapping.columns.get(name) not in headers
     ]
     if missing:
         raise PermanentError(f"CSV file lacks required columns: {', '.join(missing)}")
-    groups: dict[str, list[tuple[int, dict[str, str], dict[str, str]]]] = {}
+    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
     for number, row in enumerate(reader, start=2):
         values = {name: (row.get(column) or "").strip() for name, column in mapping.columns.items()}
         if not any(values.values()):
             continue
         if not values["external_id"]:
             raise PermanentError(f"CSV row {number}: no order id")
-        groups.setdefault(values["external_id"], []).append((number, values, dict(row)))
+        groups.setdefault(values["external_id"], []).append((number, dict(row)))
     return tuple(_csv_order(rows, mapping) for rows in groups.values())
+
+
+def order_from_csv_rows(raw: Mapping[str, Any], mapping: CsvMapping) -> ShopOrder:
+    """Map a stored CSV order again (``raw`` of :func:`orders_from_csv`: its rows)."""
+    rows = raw.get("rows") if isinstance(raw, Mapping) else None
+    if not isinstance(rows, list) or not rows:
+        raise PermanentError("stored CSV order has no rows")
+    numbers = raw.get("row_numbers") or list(range(2, len(rows) + 2))
+    return _csv_order(list(zip(numbers, rows, strict=False)), mapping)
 
 
 def _csv_date(value: str, mapping: CsvMapping, where: str) -> datetime:
@@ -272,12 +317,16 @@ def _csv_address(values: Mapping[str, str], prefix: str) -> ShopAddress:
     )
 
 
-def _csv_order(
-    rows: list[tuple[int, dict[str, str], dict[str, str]]], mapping: CsvMapping
-) -> ShopOrder:
-    first_row, head, _row = rows[0]
-    where = f"CSV row {first_row} (order {head['external_id']})"
-    for number, values, _row in rows[1:]:
+def _csv_order(rows: list[tuple[int, dict[str, str]]], mapping: CsvMapping) -> ShopOrder:
+    parsed = [
+        (number, {name: (row.get(col) or "").strip() for name, col in mapping.columns.items()})
+        for number, row in rows
+    ]
+    first_row, head = parsed[0]
+    where = f"CSV row {first_row} (order {head.get('external_id')})"
+    if not head.get("external_id"):
+        raise PermanentError(f"CSV row {first_row}: no order id")
+    for number, values in parsed[1:]:
         if values.get("total") != head.get("total"):
             raise PermanentError(
                 f"CSV row {number}: order {head['external_id']} has total {values.get('total')!r}"
@@ -288,20 +337,20 @@ def _csv_order(
     created = _csv_date(head.get("created_at", ""), mapping, where)
     has_shipping = any(head.get(f"shipping_{k}") for k in ("street", "zip", "city"))
     billing = _csv_address(head, "billing")
-    cod = to_decimal(head.get("cod_fee"), f"{where}: cod_fee")
+    cod = _number(head.get("cod_fee", ""), mapping, f"{where}: cod_fee")
     lines = []
-    for number, values, _row in rows:
+    for number, values in parsed:
         at = f"CSV row {number}"
         rate = values.get("line_tax_rate", "")
         lines.append(
             ShopOrderLine(
-                sku=values["line_sku"],
+                sku=values.get("line_sku", ""),
                 ean=values.get("line_ean", ""),
                 name=values.get("line_name", ""),
-                quantity=to_decimal(values["line_quantity"], f"{at}: quantity"),
-                unit_price=to_decimal(values["line_unit_price"], f"{at}: unit price"),
+                quantity=_number(values.get("line_quantity", ""), mapping, f"{at}: quantity"),
+                unit_price=_number(values.get("line_unit_price", ""), mapping, f"{at}: unit price"),
                 price_includes_tax=mapping.prices_include_tax,
-                tax_rate=to_decimal(rate.rstrip("%"), f"{at}: tax rate") if rate else None,
+                tax_rate=_number(rate.rstrip("%"), mapping, f"{at}: tax rate") if rate else None,
                 external_id=str(number),
             )
         )
@@ -314,9 +363,9 @@ def _csv_order(
         payment_method=head.get("payment_method", ""),
         is_paid=status in mapping.paid_statuses,
         currency=(head.get("currency") or mapping.default_currency).upper(),
-        total=to_decimal(head["total"], f"{where}: total"),
-        shipping_total=to_decimal(head.get("shipping_total"), f"{where}: shipping"),
-        discount_total=abs(to_decimal(head.get("discount_total"), f"{where}: discount")),
+        total=_number(head.get("total", ""), mapping, f"{where}: total"),
+        shipping_total=_number(head.get("shipping_total", ""), mapping, f"{where}: shipping"),
+        discount_total=abs(_number(head.get("discount_total", ""), mapping, f"{where}: discount")),
         customer=make_customer(
             email=head.get("email", ""),
             name=head.get("customer_name", "") or billing.name,
@@ -329,5 +378,5 @@ def _csv_order(
         fees=(ShopFee("cod", cod, "COD"),) if cod else (),
         customer_note=head.get("customer_note", ""),
         shipping_method=head.get("shipping_method", ""),
-        raw={"rows": [row for _, _, row in rows]},
+        raw={"rows": [row for _, row in rows], "row_numbers": [number for number, _ in rows]},
     )

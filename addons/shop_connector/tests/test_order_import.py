@@ -7,6 +7,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.mail_crm_shop.services.errors import TransientError
 
+from ..adapters.shops.gambio import GambioAdapter
 from ..adapters.shops.shopify import ShopifyAdapter
 from .common import FakeShopAdapter, ShopConnectorCase, clean_shopify_payload, shopify_payload
 
@@ -58,8 +59,17 @@ class TestOrderImport(ShopConnectorCase):
         )
         with self.assertRaises(UserError):
             self._create_backend(backend_type="shopify")._get_shop_adapter()
+        gambio = self._create_backend(
+            backend_type="gambio", api_url="https://shop.example.de", gambio_shipped_status_id=14
+        )
+        gambio_adapter = gambio._get_shop_adapter()
+        self.assertIsInstance(gambio_adapter, GambioAdapter)
+        self.assertEqual(gambio_adapter.settings.shipped_status_id, 14)
+        self.assertTrue(callable(gambio_adapter.confirm_shipment), "write-back jobs can run")
+        yatego = self._create_backend(backend_type="yatego", api_url="https://x")
+        yatego.csv_column_map_ids = False  # no column mapping: cannot be scheduled
         with self.assertRaises(UserError):
-            self._create_backend(backend_type="yatego", api_url="https://x")._get_shop_adapter()
+            yatego._get_shop_adapter()
 
     def test_shop_user_retries_imports_but_never_sees_credentials(self):
         backend = self._create_backend(api_secret="s3cret")

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
 
 from .payment_common import ShopPaymentCase
@@ -136,7 +136,7 @@ class TestPaymentConfirm(ShopPaymentCase):
         self.assertEqual(line.shop_case_id, cases)
         self.assertEqual(cases.queue_id, queue)
 
-    def test_shop_user_without_accounting_rights_is_told_why(self):
+    def test_shop_user_without_accounting_rights_confirms(self):
         seller = new_test_user(
             self.env,
             "payment_seller",
@@ -144,13 +144,58 @@ class TestPaymentConfirm(ShopPaymentCase):
             company_id=self.env.company.id,
             company_ids=[self.env.company.id],
         )
+        self.assertFalse(seller.has_group("account.group_account_basic"))
+        self.assertFalse(seller.has_group("account.group_account_invoice"))
         invoice = self._create_invoice(9.99)
         line = self._import(self._create_transaction(9.99, invoice.name))
         match = self._proposal(line)
-        with self.assertRaisesRegex(UserError, "accounting rights"):
-            match.with_user(seller).action_confirm()
+        match.with_user(seller).action_confirm()
+        self.assertEqual(match.state, "confirmed")
+        self.assertEqual(match.confirmed_by_id, seller)
+        self.assertTrue(match.confirmed_date)
+        self.assertTrue(line.is_reconciled)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(match.message_ids[:1].author_id, seller.partner_id)
+
+    def test_shop_user_without_accounting_rights_releases_a_prepayment(self):
+        seller = new_test_user(
+            self.env,
+            "payment_seller2",
+            groups="shop_connector.group_user",
+            company_id=self.env.company.id,
+            company_ids=[self.env.company.id],
+        )
+        product = self.env["product.product"].create(
+            {"name": "Iris", "type": "consu", "list_price": 30.0, "taxes_id": [Command.clear()]}
+        )
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 1})],
+            }
+        )
+        order.shop_release_state = "waiting_payment"
+        line = self._import(self._create_transaction(30.00, order.name))
+        self._proposal(line).with_user(seller).action_confirm()
+        self.assertEqual(order.shop_release_state, "released")
+        self.assertIn(order.invoice_ids.payment_state, ("paid", "in_payment"))
+
+    def test_user_without_shop_rights_is_refused(self):
+        accountant = new_test_user(
+            self.env,
+            "payment_accountant",
+            groups="account.group_account_manager",
+            company_id=self.env.company.id,
+            company_ids=[self.env.company.id],
+        )
+        invoice = self._create_invoice(9.99)
+        line = self._import(self._create_transaction(9.99, invoice.name))
+        match = self._proposal(line)
+        with self.assertRaisesRegex(AccessError, "Shop Connector"):
+            match.with_user(accountant).action_confirm()
         self.assertEqual(match.state, "proposed")
         self.assertFalse(line.is_reconciled)
+        self.assertEqual(invoice.payment_state, "not_paid")
 
     def test_shop_user_with_accounting_rights_confirms_and_rejects(self):
         clerk = new_test_user(

@@ -1,18 +1,32 @@
 """Gambio GX REST API v2 (``/api.php/v2``), HTTP basic auth with an admin account.
 
-``GET /api.php/v2/orders?page=&per_page=&sort=-id`` lists order summaries, newest first;
-each order's details come from ``GET /api.php/v2/orders/{id}``. The API cannot filter
-by modification date, so the import follows order ids: the cursor keeps the highest id
-imported (``since_id``); a run reads pages until it reaches that id. Later changes to an
-imported order (payment, cancellation) are not seen by this import.
+New orders: ``GET /api.php/v2/orders?page=&per_page=&sort=-id`` lists order summaries,
+newest first; each order's details come from ``GET /api.php/v2/orders/{id}``. The cursor
+keeps the highest id imported (``since_id``); a run reads pages until it reaches that id.
+
+Changed orders: the API's change history (``GET /orders?modified=YYYY-MM-DD``, answered
+with ``{"updated": [...], "deleted": [...]}``) names the orders modified at a date; it
+filters by day, not by time. After the first complete run the cursor also keeps the day
+of the last run (``modified``); every later run asks for each day from that one up to
+today, so the last run's day is read again (an overlap of up to a day, whichever way
+the shop reads the date: "on" or "since"). Orders seen twice are harmless: the glue's
+unique key keeps one record per order and an unchanged payload changes nothing. An
+order's change time is its newest status history entry (``statusHistory[].dateAdded``),
+so a status change (paid, cancelled) reaches the order in Odoo.
+
+Write-back: ``PATCH /orders/{id}/status`` sets the shipped status and adds a status
+history entry whose comment names carrier and tracking number (documented body
+``{"statusId", "comment", "customerNotified"}``); the order's history
+(``GET /orders/{id}/history``) is read first, so a retry never adds it twice.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -33,7 +47,7 @@ from ...services.orders import (
     parse_datetime,
     to_decimal,
 )
-from .base import map_each
+from .base import ShipmentLine, map_each, utcnow
 from .http import HttpPolicy, ShopHttpClient, ShopPermanentError
 
 # xt:Commerce/Gambio country ids of the countries our merchants ship to most
@@ -67,11 +81,14 @@ class GambioSettings:
     login: str
     password: str
     page_size: int = 50
+    # the shop's order status meaning "shipped" (3, "Versendet", in a standard shop)
+    shipped_status_id: int = 3
+    notify_customer: bool = False  # the shipping mail goes out from Odoo already
     policy: HttpPolicy = field(default_factory=HttpPolicy)
 
 
 class GambioAdapter:
-    """Fetch new orders from one Gambio shop."""
+    """Fetch new and changed orders from one Gambio shop; confirm its shipments."""
 
     def __init__(
         self,
@@ -79,8 +96,10 @@ class GambioAdapter:
         *,
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
+        now: Callable[[], datetime] = utcnow,
     ):
         self.settings = settings
+        self._now = now
         self.http = ShopHttpClient(
             settings.policy, auth=(settings.login, settings.password), sleep=sleep, session=session
         )
@@ -89,8 +108,24 @@ class GambioAdapter:
         return f"{self.settings.base_url.rstrip('/')}/api.php/v2/{path}"
 
     def fetch_orders(self, cursor: str | None = None) -> Iterator[OrderPage]:
-        """Yield pages of orders with an id above the cursor's ``since_id``, newest first."""
+        """Yield pages of orders with an id above the cursor's ``since_id``, newest first,
+        then (after a first complete run) the orders changed since the cursor's day."""
         state = _decode(cursor)
+        today = self._now().date()
+        if state["modified"] is None:
+            # the first run reads every order: changes are looked for from today on
+            yield from self._fetch_new(state, today)
+            return
+        fetched: set[int] = set()  # read by this run already: not read twice
+        if not state["new_done"]:
+            final = yield from self._fetch_new(state, today, fetched)
+            state = {**state, "since_id": final}
+        yield from self._fetch_changed(state, today, fetched)
+
+    def _fetch_new(
+        self, state: dict, today: date, fetched: set[int] | None = None
+    ) -> Iterator[OrderPage]:
+        """Pages of new orders; returns the new ``since_id`` after the last page."""
         since_id, page, max_id = state["since_id"], state["page"], state["max_id"]
         last_ids: list[int] = []
         while True:
@@ -104,37 +139,120 @@ class GambioAdapter:
                 raise PermanentError(f"GET {result.url}: pages not sorted by descending id")
             last_ids = ids
             new_ids = [i for i in ids if i > since_id]
-            details, gone = [], []
-            for order_id in new_ids:
-                try:
-                    details.append(self.http.get(self._url(f"orders/{order_id}")).data)
-                except ShopPermanentError as exc:
-                    if exc.status != 404:
-                        raise
-                    # listed, then deleted before we read it: recorded, not dropped
-                    gone.append(UnmappedOrder(str(order_id), str(exc), {"id": order_id}))
-            orders, unmapped = map_each(map_gambio_order, details)
-            unmapped += tuple(gone)
+            orders, unmapped = self._details(new_ids)
+            if fetched is not None:
+                fetched.update(new_ids)
             max_id = max([max_id, *new_ids])
             done = len(ids) < self.settings.page_size or len(new_ids) < len(ids)
             if done:
-                final = {"since_id": max(since_id, max_id)}
-                yield OrderPage(orders, json.dumps(final), False, unmapped)
-                return
+                final = max(since_id, max_id)
+                if state["modified"] is None:  # first run: done
+                    yield OrderPage(orders, _encode(final, today), False, unmapped)
+                else:  # the changed orders follow in this run
+                    next_cursor = _encode(final, state["modified"], new_done=True)
+                    yield OrderPage(orders, next_cursor, True, unmapped)
+                return final
             page += 1
             following = {"since_id": since_id, "page": page, "max_id": max_id}
+            if state["modified"] is not None:
+                following["modified"] = state["modified"].isoformat()
             yield OrderPage(orders, json.dumps(following, sort_keys=True), True, unmapped)
 
+    def _fetch_changed(self, state: dict, today: date, fetched: set[int]) -> Iterator[OrderPage]:
+        """Pages of the orders modified on each day from the cursor's day up to today."""
+        since_id, day = state["since_id"], state["modified"]
+        day = min(day, today)
+        while day <= today:
+            result = self.http.get(self._url("orders"), params={"modified": day.isoformat()})
+            data = result.data if isinstance(result.data, Mapping) else None
+            if data is None or not isinstance(data.get("updated", []), list):
+                raise PermanentError(f"GET {result.url}: expected a change history object")
+            # newer ids are new orders: the next run's first part fetches them
+            ids = sorted({int(o["id"]) for o in data.get("updated") or [] if "id" in o})
+            ids = [i for i in ids if i <= since_id and i not in fetched]
+            fetched.update(ids)
+            size = max(self.settings.page_size, 1)
+            chunks = [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
+            for number, chunk in enumerate(chunks, start=1):
+                orders, unmapped = self._details(chunk)
+                last = day == today and number == len(chunks)
+                # a run stopped within a day reads that day again: nothing is missed
+                yield OrderPage(orders, _encode(since_id, day), not last, unmapped)
+            day += timedelta(days=1)
 
-def _decode(cursor: str | None) -> dict[str, int]:
+    def _details(self, order_ids: Sequence[int]):
+        details, gone = [], []
+        for order_id in order_ids:
+            try:
+                details.append(self.http.get(self._url(f"orders/{order_id}")).data)
+            except ShopPermanentError as exc:
+                if exc.status != 404:
+                    raise
+                # listed, then deleted before we read it: recorded, not dropped
+                gone.append(UnmappedOrder(str(order_id), str(exc), {"id": order_id}))
+        orders, unmapped = map_each(map_gambio_order, details)
+        return orders, unmapped + tuple(gone)
+
+    def confirm_shipment(
+        self,
+        external_id: str,
+        carrier: str,
+        tracking_ref: str,
+        lines: Sequence[ShipmentLine] = (),
+    ) -> None:
+        """Set the shipped status with a history comment naming carrier and tracking number.
+
+        Gambio has no partial shipments in its API: ``lines`` is ignored. Idempotent: when
+        the order's history already has the shipped status with this comment (an earlier
+        attempt whose answer was lost), nothing is sent again.
+        """
+        comment = shipment_comment(carrier, tracking_ref)
+        history = self.http.get(self._url(f"orders/{external_id}/history")).data or []
+        if not isinstance(history, list):
+            raise PermanentError(f"Gambio order {external_id}: history is not a list")
+        status_id = self.settings.shipped_status_id
+        if any(
+            int(entry.get("statusId") or 0) == status_id
+            and (entry.get("comment") or "").strip() == comment
+            for entry in history
+            if isinstance(entry, Mapping)
+        ):
+            return
+        body = {
+            "statusId": status_id,
+            "comment": comment,
+            "customerNotified": self.settings.notify_customer,
+        }
+        self.http.request("PATCH", self._url(f"orders/{external_id}/status"), json_body=body)
+
+
+def shipment_comment(carrier: str, tracking_ref: str) -> str:
+    """The status history comment of a shipment (the shop shows it to the merchant)."""
+    parts = [f"Versand mit {carrier}" if carrier else "Versendet"]
+    if tracking_ref:
+        parts.append(f"Sendungsnummer {tracking_ref}")
+    return ", ".join(parts)
+
+
+def _encode(since_id: int, modified: date, new_done: bool = False) -> str:
+    data: dict[str, Any] = {"since_id": since_id, "modified": modified.isoformat()}
+    if new_done:
+        data["new_done"] = True
+    return json.dumps(data, sort_keys=True)
+
+
+def _decode(cursor: str | None) -> dict[str, Any]:
     if not cursor:
-        return {"since_id": 0, "page": 1, "max_id": 0}
+        return {"since_id": 0, "page": 1, "max_id": 0, "modified": None, "new_done": False}
     try:
         data = json.loads(cursor)
+        modified = data.get("modified")
         return {
             "since_id": int(data.get("since_id", 0)),
             "page": int(data.get("page", 1)),
             "max_id": int(data.get("max_id", 0)),
+            "modified": date.fromisoformat(modified) if modified else None,
+            "new_done": bool(data.get("new_done", False)),
         }
     except (ValueError, TypeError, AttributeError):
         raise PermanentError(f"unreadable Gambio import cursor {cursor!r}") from None
@@ -167,6 +285,20 @@ def _totals(order: Mapping[str, Any]) -> dict[str, Decimal]:
     return sums
 
 
+def _last_change(order: Mapping[str, Any]) -> datetime:
+    """When the order last changed: its newest status history entry, else its
+    ``lastModified`` or purchase date (a status change always adds an entry)."""
+    stamps = [
+        parse_datetime(entry["dateAdded"], "statusHistory.dateAdded")
+        for entry in order.get("statusHistory") or []
+        if isinstance(entry, Mapping) and entry.get("dateAdded")
+    ]
+    stamps.append(
+        parse_datetime(order.get("lastModified") or order.get("purchaseDate"), "lastModified")
+    )
+    return max(stamps)
+
+
 def map_gambio_order(order: Mapping[str, Any]) -> ShopOrder:
     """Map one ``GET /orders/{id}`` answer into a :class:`ShopOrder` (prices gross)."""
     if not isinstance(order, Mapping):
@@ -186,13 +318,13 @@ def map_gambio_order(order: Mapping[str, Any]) -> ShopOrder:
     currency = order.get("currencyCode")
     if isinstance(currency, dict):
         currency = currency.get("code")
-    stamp = order.get("lastModified") or order.get("purchaseDate")
+    stamp = _last_change(order)
     shipping_type = order.get("shippingType") or {}
     return ShopOrder(
         external_id=str(order.get("id") or ""),
         number=str(order.get("id") or ""),
         created_at=parse_datetime(order.get("purchaseDate"), "purchaseDate"),
-        updated_at=parse_datetime(stamp, "lastModified"),
+        updated_at=stamp,
         status=GAMBIO_STATUS.get(status_id, "open"),
         payment_method=(order.get("paymentType") or {}).get("module") or "",
         is_paid=status_id in (2, 3),

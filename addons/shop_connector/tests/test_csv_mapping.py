@@ -1,0 +1,164 @@
+import base64
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from ..adapters.shops.files import YATEGO_COLUMNS, FileImportAdapter
+from .common import ShopConnectorCase
+
+# a shop's own export: pipe separated, English decimals, ISO-like dates, own headers
+CUSTOM_CSV = (
+    "Bestellnr|Datum|Mail|Kunde|Strasse|PLZ|Ort|Land|Artikel|Menge|Preis|Summe|Zahlart\n"
+    "A-1|2024-07-01 10:15|anna@example.com|Anna Beispiel|Hauptstr. 1|10115|Berlin|DE"
+    "|TS-100-BLK-M|2|19.90|39.80|paypal\n"
+    "A-2|2024-07-01 11:00|ben@example.com|Ben Muster|Ring 2|80331|München|DE"
+    "|BECHER-01|1|12.50|12.50|paypal\n"
+)
+CUSTOM_COLUMNS = {
+    "external_id": "Bestellnr",
+    "created_at": "Datum",
+    "email": "Mail",
+    "billing_name": "Kunde",
+    "billing_street": "Strasse",
+    "billing_zip": "PLZ",
+    "billing_city": "Ort",
+    "billing_country_code": "Land",
+    "line_sku": "Artikel",
+    "line_quantity": "Menge",
+    "line_unit_price": "Preis",
+    "total": "Summe",
+    "payment_method": "Zahlart",
+}
+
+
+@tagged("post_install", "-at_install")
+class TestCsvMapping(ShopConnectorCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.products = cls._create_sample_products()
+
+    def _csv_backend(self, columns=None, csv=CUSTOM_CSV, **overrides):
+        vals = {
+            "name": "Hofladen CSV",
+            "backend_type": "generic",
+            "file_format": "csv",
+            "api_url": "https://shop.example.com/orders.csv",
+            "pricelist_id": self._create_eur_pricelist().id,
+            "exception_queue_id": self.queue.id,
+            "csv_delimiter": "pipe",
+            "csv_decimal_separator": ".",
+            "csv_date_format": "%Y-%m-%d %H:%M",
+            "csv_sample_file": base64.b64encode(csv.encode()),
+            "csv_sample_filename": "orders.csv",
+            "csv_column_map_ids": [
+                (0, 0, {"field_key": key, "column": column})
+                for key, column in (columns or CUSTOM_COLUMNS).items()
+            ],
+            **overrides,
+        }
+        return self.env["shop.backend"].create(vals)
+
+    def _imports(self, backend):
+        return self.env["shop.order.import"].search([("backend_id", "=", backend.id)])
+
+    def test_uploaded_file_is_imported_with_the_custom_mapping(self):
+        backend = self._csv_backend()
+        backend.action_csv_import_sample()
+        imports = self._imports(backend)
+        self.assertEqual(sorted(imports.mapped("external_id")), ["A-1", "A-2"])
+        self._run_cron("shop_connector.ir_cron_process")
+        self.assertEqual(set(imports.mapped("state")), {"done"}, imports.mapped("last_error"))
+        order = imports.filtered(lambda r: r.external_id == "A-1").sale_order_id
+        self.assertEqual(order.partner_id.email, "anna@example.com")
+        self.assertEqual(order.partner_shipping_id.city, "Berlin")
+        line = order.order_line.filtered(lambda li: li.product_id.default_code == "TS-100-BLK-M")
+        self.assertEqual((line.product_uom_qty, line.price_unit), (2.0, 19.90))
+        self.assertEqual(order.amount_total, 39.80)
+        self.assertEqual(order.state, "sale", "PayPal orders are released at once")
+        # the same file again is the same orders, not new ones
+        backend.action_csv_import_sample()
+        self._run_cron("shop_connector.ir_cron_process")
+        self.assertEqual(len(self._imports(backend)), 2)
+        self.assertEqual(
+            self.env["sale.order"].search_count([("shop_backend_id", "=", backend.id)]), 2
+        )
+
+    def test_unmapped_required_field_is_a_clear_error_and_nothing_is_imported(self):
+        columns = dict(CUSTOM_COLUMNS)
+        del columns["line_quantity"]
+        backend = self._csv_backend(columns)
+        with self.assertRaisesRegex(UserError, "Article: quantity"):
+            backend.action_csv_import_sample()
+        with self.assertRaisesRegex(UserError, "lacks required fields"):
+            backend._get_shop_adapter()  # nor can it be scheduled
+        self.assertFalse(self._imports(backend))
+
+    def test_file_without_a_mapped_column_is_refused_whole(self):
+        csv = CUSTOM_CSV.replace("|Menge|", "|Anzahl|")
+        backend = self._csv_backend(csv=csv)
+        with self.assertRaisesRegex(UserError, "Menge"):
+            backend.action_csv_import_sample()
+        self.assertFalse(self._imports(backend))
+
+    def test_a_bad_row_refuses_the_whole_file(self):
+        csv = CUSTOM_CSV.replace("|12.50|12.50|", "|zwölf|12.50|")
+        backend = self._csv_backend(csv=csv)
+        with self.assertRaisesRegex(UserError, "Nothing was imported.*row 3"):
+            backend.action_csv_import_sample()
+        self.assertFalse(self._imports(backend), "no order of the file is half imported")
+
+    def test_preview_shows_the_rows_and_the_mapped_first_row(self):
+        backend = self._csv_backend()
+        preview = str(backend.csv_preview)
+        self.assertIn("Bestellnr", preview)
+        self.assertIn("anna@example.com", preview)
+        self.assertIn("Article: unit price", preview)
+        backend.csv_delimiter = "semicolon"  # wrong delimiter: one column only
+        self.assertNotIn("anna@example.com</td><td>", str(backend.csv_preview))
+        backend.csv_delimiter = "pipe"
+        self.assertEqual(backend.action_csv_check()["params"]["type"], "success")
+
+    def test_yatego_backend_gets_the_documented_columns_and_can_be_scheduled(self):
+        backend = self._create_backend(backend_type="yatego", api_url="https://x/export.csv")
+        columns = {line.field_key: line.column for line in backend.csv_column_map_ids}
+        self.assertEqual(columns, YATEGO_COLUMNS)
+        self.assertEqual(backend.csv_decimal_separator, ",")
+        adapter = backend._get_shop_adapter()
+        self.assertIsInstance(adapter, FileImportAdapter)
+        self.assertEqual(adapter.settings.csv_mapping.columns["line_sku"], "Artikelnummer")
+        backend.csv_column_map_ids.filtered(lambda li: li.field_key == "total").unlink()
+        with self.assertRaisesRegex(UserError, "Order total"):
+            backend._get_shop_adapter()
+
+    def test_stored_rows_are_read_with_the_current_mapping(self):
+        columns = dict(CUSTOM_COLUMNS, line_sku="Bestellnr")  # wrong: SKU from the order id
+        backend = self._csv_backend(columns)
+        backend.action_csv_import_sample()
+        self._run_cron("shop_connector.ir_cron_process")
+        record = self._imports(backend).filtered(lambda r: r.external_id == "A-1")
+        cases = self.env["crm.shop.case"].search([("sale_order_id", "=", record.sale_order_id.id)])
+        self.assertIn("unknown_product", cases.mapped("shop_exception_code"))
+        # the stored rows are read again with the fixed mapping (a retry, a re-import)
+        backend.csv_column_map_ids.filtered(
+            lambda li: li.field_key == "line_sku"
+        ).column = "Artikel"
+        order = record._map_payload()
+        self.assertEqual([line.sku for line in order.lines], ["TS-100-BLK-M"])
+
+    def test_an_unusable_mapping_fails_the_import_then_a_retry_succeeds(self):
+        backend = self._csv_backend()
+        backend.action_csv_import_sample()
+        backend.csv_column_map_ids.filtered(lambda li: li.field_key == "total").unlink()
+        self._run_cron("shop_connector.ir_cron_process")
+        imports = self._imports(backend)
+        self.assertEqual(set(imports.mapped("state")), {"failed"})
+        self.assertIn("Order total", imports[0].last_error)
+        self.assertFalse(imports.sale_order_id)
+        self.env["shop.csv.column.map"].create(
+            {"backend_id": backend.id, "field_key": "total", "column": "Summe"}
+        )
+        imports.action_retry()
+        self._run_cron("shop_connector.ir_cron_process")
+        self.assertEqual(set(imports.mapped("state")), {"done"})
+        self.assertEqual(len(imports.sale_order_id), 2)
