@@ -151,7 +151,7 @@ class ReviewRequest(models.Model):
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=self.search_count(due))
         for request in self.search(due, limit=batch_size, order="id"):
-            locked = request.try_lock_for_update().filtered_domain(due)
+            locked = request._shop_try_lock_for_update().filtered_domain(due)
             if locked:
                 locked._process()
             if not cron._commit_progress(1):
