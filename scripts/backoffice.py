@@ -465,21 +465,33 @@ def cmd_test(args: argparse.Namespace) -> int:
         Suite("lint"),
         Suite("unit (pure)"),
         Suite("integration (servers)"),
+        Suite("faults (pure)"),
         Suite("odoo (all four addons)"),
         Suite("odoo demo data"),
+        Suite("faults (odoo processes)"),
+        Suite("shop day"),
     ]
-    lint, unit, integration, odoo_suite, demo = suites
+    lint, unit, integration, faults, odoo_suite, demo, faults_heavy, shop_day = suites
     if not args.no_lint:
         run_lint(lint)
     else:
         lint.note = "skipped by --no-lint"
     run_pytest(unit, "tests/unit", args.pytest_args)
     run_pytest(integration, "tests/integration", args.pytest_args)
+    run_pytest(faults, "tests/faults", ["-m", "not heavy", *args.pytest_args])
+    odoo_suites = (odoo_suite, demo, faults_heavy, shop_day)
     if args.no_odoo:
-        odoo_suite.note = demo.note = "skipped by --no-odoo"
+        for suite in odoo_suites:
+            suite.note = "skipped by --no-odoo"
     else:
         run_odoo_suite(odoo_suite, args.keep_db)
         run_demo_check(demo)
+        if odoo_suite.ran:
+            # real Odoo processes killed and raced, and a small simulated shop day
+            run_pytest(faults_heavy, "tests/faults", ["-m", "heavy", *args.pytest_args])
+            run_pytest(shop_day, "tests/shopday", args.pytest_args)
+        else:
+            faults_heavy.note = shop_day.note = odoo_suite.note
 
     banner("Summary of suites")
     for suite in suites:
@@ -487,12 +499,30 @@ def cmd_test(args: argparse.Namespace) -> int:
     if not odoo_suite.ran:
         print(f"\n  THE ODOO SUITE DID NOT RUN: {odoo_suite.note}")
     failed = [s for s in suites if s.ran and not s.ok]
-    required = [unit, integration] + ([lint] if not args.no_lint else [])
+    required = [unit, integration, faults] + ([lint] if not args.no_lint else [])
     failed += [s for s in required if not s.ran]
     total_passed = sum(s.passed for s in suites)
     total_failed = sum(s.failed for s in suites)
     print(f"\n{total_passed} passed, {total_failed} failed")
     return 1 if failed else 0
+
+
+# ---------------------------------------------------------------- shop day
+def cmd_shop_day(args: argparse.Namespace) -> int:
+    """The simulated shop day (package ``shopday``); its own options follow the command."""
+    ok, reason = odoo_status()
+    if not ok:
+        say(reason)
+        return 2
+    ensure_packages(ROOT / "requirements-test.txt")  # servers of the day, matplotlib
+    missing = ensure_debian_packages({"dovecot": "dovecot-imapd"})
+    if missing:
+        say("the shop day needs Debian's dovecot-imapd (a real IMAP server)")
+        return 2
+    db_options()  # a PostgreSQL role Odoo accepts
+    return subprocess.run(
+        [sys.executable, "-m", "shopday", *args.shop_day_args], cwd=ROOT, check=False
+    ).returncode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -509,6 +539,14 @@ def main(argv: list[str] | None = None) -> int:
     test.add_argument("--keep-db", action="store_true", help="keep the Odoo test database")
     test.add_argument("pytest_args", nargs="*", help="extra pytest arguments")
     test.set_defaults(func=cmd_test)
+    shop_day = sub.add_parser(
+        "shop-day", help="simulate a shop day end to end (see README.md)", add_help=False
+    )
+    shop_day.add_argument("shop_day_args", nargs=argparse.REMAINDER)
+    shop_day.set_defaults(func=cmd_shop_day)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["shop-day"]:  # its options are the shopday package's own
+        return cmd_shop_day(argparse.Namespace(shop_day_args=argv[1:]))
     args = parser.parse_args(argv)
     return args.func(args)
 

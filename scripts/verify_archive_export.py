@@ -6,6 +6,9 @@
 Recomputes the SHA-256 of every message file and the hash chain described in the export's
 ``manifest.json`` (algorithm ``gobd-chain-v1``), checks that the sequence has no gaps, that
 the ZIP holds exactly the listed messages and that ``index.csv`` matches its digest.
+An entry deleted after its retention period (``"deleted"`` in the manifest: when, approved
+by whom) has no message file; its listed SHA-256 still enters the chain, so the chain is
+verified through it, and a file for it in the ZIP is an error.
 Prints ``OK ...`` and exits with 0, or prints ``BROKEN ...`` naming the first broken entry
 and exits with 1.
 """
@@ -57,11 +60,13 @@ def verify(path: str) -> str:
         if manifest.get("last_chain_hash") != previous:
             raise Broken("manifest last_chain_hash does not match the last entry")
         _check_index(archive, manifest)
-        listed = {entry["file"] for entry in entries}
+        listed = {entry["file"] for entry in entries if not entry.get("deleted")}
         extra = sorted(n for n in archive.namelist() if n.startswith("eml/") and n not in listed)
         if extra:
             raise Broken(f"message file not in the manifest: {extra[0]}")
-    return f"OK {len(entries)} entries verified, last chain hash {previous}"
+    deleted = sum(1 for entry in entries if entry.get("deleted"))
+    note = f" ({deleted} deleted after retention, chain checked)" if deleted else ""
+    return f"OK {len(entries)} entries verified{note}, last chain hash {previous}"
 
 
 def _manifest(archive: zipfile.ZipFile) -> dict:
@@ -98,7 +103,7 @@ def _check_entry(archive, version, entry, previous, expected_sequence) -> None:
         )
     except (KeyError, TypeError) as exc:
         raise Broken(f"malformed manifest entry {entry!r}") from exc
-    where = f"entry {sequence} ({name})"
+    where = f"entry {sequence} ({name or 'deleted'})"
     if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
         raise Broken(f"{where}: sequence is not a positive integer")
     if expected_sequence is not None and sequence != expected_sequence:
@@ -106,14 +111,32 @@ def _check_entry(archive, version, entry, previous, expected_sequence) -> None:
         raise Broken(f"{where}: {kind}, expected {expected_sequence}")
     if not _TIMESTAMP.fullmatch(str(archived_at)):
         raise Broken(f"{where}: archived_at is not YYYY-MM-DDTHH:MM:SS.ffffffZ")
-    try:
-        data = archive.read(name)
-    except (KeyError, zipfile.BadZipFile) as exc:
-        raise Broken(f"{where}: message file missing or damaged ({exc})") from exc
-    if hashlib.sha256(data).hexdigest() != sha:
-        raise Broken(f"{where}: content changed, SHA-256 of the file does not match")
+    if entry.get("deleted"):
+        _check_tombstone(where, entry)
+    else:
+        try:
+            data = archive.read(name)
+        except (KeyError, TypeError, zipfile.BadZipFile) as exc:
+            raise Broken(f"{where}: message file missing or damaged ({exc})") from exc
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise Broken(f"{where}: content changed, SHA-256 of the file does not match")
+    if not _HEX64.fullmatch(str(sha)):
+        raise Broken(f"{where}: sha256 is not a SHA-256 hex digest")
     if chain_hash(version, previous, sha, archived_at, sequence) != stored:
         raise Broken(f"{where}: chain hash mismatch")
+
+
+def _check_tombstone(where: str, entry: dict) -> None:
+    """A deleted entry: no file, and who approved the deletion when."""
+    deleted = entry["deleted"]
+    if entry.get("file") is not None:
+        raise Broken(f"{where}: a deleted entry must not list a message file")
+    if (
+        not isinstance(deleted, dict)
+        or not deleted.get("deleted_on")
+        or not deleted.get("approved_by")
+    ):
+        raise Broken(f"{where}: deletion without date or approver")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,10 +1,13 @@
 """File order imports (Yatego CSV export, generic JSON) downloaded from a local server."""
 
+from decimal import Decimal
+
 import pytest
 
 from shopaddons.mail_crm_shop.services.errors import PermanentError, TransientError
 from shopaddons.shop_connector.adapters.shops.files import FileImportAdapter, FileImportSettings
 from shopaddons.shop_connector.adapters.shops.http import HttpPolicy
+from shopaddons.shop_connector.services.order_generic import CsvMapping
 
 from .shop_helpers import SHOPS_DIR, Sleeps, strict_httpserver  # noqa: F401 - autouse fixture
 
@@ -64,3 +67,47 @@ def test_server_error_is_transient(httpserver):
 def test_csv_without_mapping_is_refused():
     with pytest.raises(PermanentError, match="column mapping"):
         FileImportAdapter(FileImportSettings(url="http://127.0.0.1:1/x", file_format="csv"))
+
+
+def test_generic_csv_with_a_custom_mapping(httpserver):
+    mapping = CsvMapping(
+        columns={
+            "external_id": "Bestellnr",
+            "created_at": "Datum",
+            "email": "Mail",
+            "line_ean": "EAN",
+            "line_quantity": "Menge",
+            "line_unit_price": "Preis",
+            "total": "Summe",
+        },
+        delimiter="\t",
+        date_format="%d.%m.%Y",
+        encoding="cp1252",
+        decimal_separator=",",
+    )
+    data = "Bestellnr\tDatum\tMail\tEAN\tMenge\tPreis\tSumme\r\n".encode("cp1252")
+    data += "B-7\t02.07.2024\tjörg@example.de\t4006381333931\t1\t1.049,00\t1.049,00\r\n".encode(
+        "cp1252"
+    )
+    httpserver.expect_request("/export", headers=AUTH).respond_with_data(data)
+    (page,) = _adapter(httpserver, "csv", csv_mapping=mapping).fetch_orders(None)
+    (order,) = page.orders
+    assert (order.external_id, order.customer.email) == ("B-7", "jörg@example.de")
+    assert order.total == order.lines[0].unit_price == Decimal("1049.00")
+    assert order.lines[0].ean == "4006381333931"
+
+
+def test_generic_csv_missing_a_mapped_column_is_permanent(httpserver):
+    mapping = CsvMapping(
+        columns={
+            "external_id": "Nr",
+            "created_at": "Datum",
+            "line_sku": "SKU",
+            "line_quantity": "Menge",
+            "line_unit_price": "Preis",
+            "total": "Summe",
+        },
+    )
+    httpserver.expect_request("/export").respond_with_data(b"Nr;Datum;SKU;Menge;Preis\r\n")
+    with pytest.raises(PermanentError, match=r"total \(column 'Summe'\)"):
+        list(_adapter(httpserver, "csv", csv_mapping=mapping).fetch_orders(None))

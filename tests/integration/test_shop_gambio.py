@@ -1,6 +1,7 @@
 """Gambio REST API v2 adapter against a local server (basic auth)."""
 
 import json
+from datetime import datetime, timezone
 
 import pytest
 
@@ -12,9 +13,11 @@ from .shop_helpers import Sleeps, load_sample, strict_httpserver  # noqa: F401 -
 
 AUTH = {"Authorization": "Basic YXBpQHNob3AuZGU6Z2VoZWlt"}  # api@shop.de:geheim
 ORDERS = "/api.php/v2/orders"
+NOW = datetime(2024, 7, 6, 8, 30, tzinfo=timezone.utc)
+TODAY = "2024-07-06"
 
 
-def _adapter(httpserver, sleeps=None):
+def _adapter(httpserver, sleeps=None, now=NOW):
     return GambioAdapter(
         GambioSettings(
             base_url=httpserver.url_for("/"),
@@ -24,6 +27,7 @@ def _adapter(httpserver, sleeps=None):
             policy=HttpPolicy(timeout=5, max_retries=1),
         ),
         sleep=sleeps if sleeps is not None else Sleeps(),
+        now=lambda: now,
     )
 
 
@@ -56,14 +60,14 @@ def test_all_pages_on_the_first_run(httpserver):
         ["103", "102"],
         ["101"],
     ]
-    assert json.loads(pages[-1].next_cursor) == {"since_id": 105}
+    assert json.loads(pages[-1].next_cursor) == {"since_id": 105, "modified": TODAY}
 
 
 def test_next_run_stops_at_the_known_id(httpserver):
     _serve(httpserver, ids=(108, 107, 106, 105, 104))
     pages = list(_adapter(httpserver).fetch_orders(json.dumps({"since_id": 105})))
     assert [o.external_id for p in pages for o in p.orders] == ["108", "107", "106"]
-    assert json.loads(pages[-1].next_cursor) == {"since_id": 108}
+    assert json.loads(pages[-1].next_cursor) == {"since_id": 108, "modified": TODAY}
     assert not any(r.path.endswith("/105") for r, _ in httpserver.log)
 
 
@@ -78,7 +82,7 @@ def test_500_mid_run_then_resume(httpserver):
     _serve(httpserver)
     resumed = list(_adapter(httpserver).fetch_orders(saved))
     assert [o.external_id for p in resumed for o in p.orders] == ["103", "102", "101"]
-    assert json.loads(resumed[-1].next_cursor) == {"since_id": 105}
+    assert json.loads(resumed[-1].next_cursor) == {"since_id": 105, "modified": TODAY}
 
 
 def test_429_then_success(httpserver):
@@ -128,7 +132,7 @@ def test_an_order_deleted_between_list_and_details_is_recorded(httpserver):
     assert [u.external_id for u in page.unmapped] == ["8"]
     assert "could not be found" in page.unmapped[0].error
     assert (last.orders, last.unmapped) == ((), ())
-    assert json.loads(last.next_cursor) == {"since_id": 8}
+    assert json.loads(last.next_cursor) == {"since_id": 8, "modified": TODAY}
 
 
 def test_a_shop_ignoring_the_page_parameter_cannot_loop(httpserver):
@@ -138,3 +142,157 @@ def test_a_shop_ignoring_the_page_parameter_cannot_loop(httpserver):
         httpserver.expect_request(f"{ORDERS}/{order_id}").respond_with_json(detail)
     with pytest.raises(PermanentError, match="not sorted by descending id"):
         list(_adapter(httpserver).fetch_orders(None))
+
+
+# --- changed orders (documented change history: ``?modified=YYYY-MM-DD``) ----------------
+
+
+def _serve_details(httpserver, ids, **extra):
+    for order_id in ids:
+        detail = {**load_sample("gambio"), "id": order_id, **extra}
+        httpserver.expect_request(f"{ORDERS}/{order_id}", headers=AUTH).respond_with_json(detail)
+
+
+def test_a_later_run_reads_new_orders_then_the_changes_of_each_day(httpserver):
+    httpserver.expect_request(
+        ORDERS, query_string={"page": "1", "per_page": "2", "sort": "-id"}, headers=AUTH
+    ).respond_with_json([{"id": 106}, {"id": 105}])
+    httpserver.expect_request(
+        ORDERS, query_string={"modified": "2024-07-05"}, headers=AUTH
+    ).respond_with_json({"updated": [{"id": 103}, {"id": 106}], "deleted": []})
+    httpserver.expect_request(
+        ORDERS, query_string={"modified": "2024-07-06"}, headers=AUTH
+    ).respond_with_json(
+        {"updated": [{"id": 101}, {"id": 103}], "deleted": [{"id": 99, "date": "2024-07-06"}]}
+    )
+    _serve_details(httpserver, (106, 103, 101))
+    cursor = json.dumps({"since_id": 105, "modified": "2024-07-05"})
+    pages = list(_adapter(httpserver).fetch_orders(cursor))
+    assert [[o.external_id for o in p.orders] for p in pages] == [["106"], ["103"], ["101"]]
+    assert [p.has_more for p in pages] == [True, True, False]
+    # after each page the cursor says where a stopped run continues
+    assert [json.loads(p.next_cursor) for p in pages] == [
+        {"since_id": 106, "modified": "2024-07-05", "new_done": True},
+        {"since_id": 106, "modified": "2024-07-05"},
+        {"since_id": 106, "modified": TODAY},
+    ]
+    # every order's details are read once per run, though listed as new and changed
+    details = [r.path for r, _ in httpserver.log if r.path.startswith(f"{ORDERS}/")]
+    assert sorted(details) == [f"{ORDERS}/101", f"{ORDERS}/103", f"{ORDERS}/106"]
+
+
+def test_a_run_stopped_in_the_changes_reads_that_day_again(httpserver):
+    httpserver.expect_request(
+        ORDERS, query_string={"page": "1", "per_page": "2", "sort": "-id"}
+    ).respond_with_json([{"id": 106}])
+    httpserver.expect_request(ORDERS, query_string={"modified": TODAY}).respond_with_json(
+        {"updated": [{"id": 104}], "deleted": []}
+    )
+    _serve_details(httpserver, (104,))
+    cursor = json.dumps({"since_id": 106, "modified": TODAY})
+    new, changed = _adapter(httpserver).fetch_orders(cursor)
+    assert (new.orders, [o.external_id for o in changed.orders]) == ((), ["104"])
+    assert json.loads(changed.next_cursor) == {"since_id": 106, "modified": TODAY}
+
+
+def test_a_status_change_moves_the_change_time(httpserver):
+    history = [
+        {"id": 1, "statusId": 1, "dateAdded": "2024-07-05 11:20:33", "comment": ""},
+        {"id": 2, "statusId": 99, "dateAdded": "2024-07-06 08:00:00", "comment": "Storno"},
+    ]
+    httpserver.expect_request(
+        ORDERS, query_string={"page": "1", "per_page": "2", "sort": "-id"}
+    ).respond_with_json([{"id": 104}])
+    httpserver.expect_request(ORDERS, query_string={"modified": TODAY}).respond_with_json(
+        {"updated": [{"id": 104}], "deleted": []}
+    )
+    _serve_details(httpserver, (104,), statusId=99, statusHistory=history)
+    pages = list(
+        _adapter(httpserver).fetch_orders(json.dumps({"since_id": 104, "modified": TODAY}))
+    )
+    (order,) = [o for p in pages for o in p.orders]
+    assert order.status == "cancelled"
+    assert order.updated_at == datetime(2024, 7, 6, 8, 0, tzinfo=timezone.utc)
+
+
+def test_a_change_history_that_is_no_object_is_permanent(httpserver):
+    httpserver.expect_request(
+        ORDERS, query_string={"page": "1", "per_page": "2", "sort": "-id"}
+    ).respond_with_json([])
+    httpserver.expect_request(ORDERS, query_string={"modified": TODAY}).respond_with_json([1, 2])
+    with pytest.raises(PermanentError, match="change history"):
+        list(_adapter(httpserver).fetch_orders(json.dumps({"since_id": 5, "modified": TODAY})))
+
+
+# --- write-back: shipped status with a history comment -------------------------------
+
+
+def test_confirm_shipment_sets_the_shipped_status_with_carrier_and_tracking(httpserver):
+    httpserver.expect_request(f"{ORDERS}/400210/history", headers=AUTH).respond_with_json(
+        [{"id": 1, "statusId": 1, "dateAdded": "2024-07-05 11:20:33", "comment": ""}]
+    )
+    expected = {
+        "statusId": 3,
+        "comment": "Versand mit DHL Paket, Sendungsnummer 00340434161094042557",
+        "customerNotified": False,
+    }
+    httpserver.expect_oneshot_request(
+        f"{ORDERS}/400210/status", method="PATCH", json=expected, headers=AUTH
+    ).respond_with_json({"id": 2, "statusId": 3, "dateAdded": "2024-07-06 09:00:00", **expected})
+    _adapter(httpserver).confirm_shipment("400210", "DHL Paket", "00340434161094042557")
+    assert [r.method for r, _ in httpserver.log] == ["GET", "PATCH"]
+
+
+def test_confirm_shipment_again_sends_nothing_twice(httpserver):
+    httpserver.expect_request(f"{ORDERS}/400210/history").respond_with_json(
+        [
+            {"id": 1, "statusId": 1, "dateAdded": "2024-07-05 11:20:33", "comment": ""},
+            {
+                "id": 2,
+                "statusId": 3,
+                "dateAdded": "2024-07-06 09:00:00",
+                "comment": "Versand mit DHL Paket, Sendungsnummer 00340434161094042557",
+                "customerNotified": False,
+            },
+        ]
+    )
+    _adapter(httpserver).confirm_shipment("400210", "DHL Paket", "00340434161094042557")
+    assert [r.method for r, _ in httpserver.log] == ["GET"]  # no PATCH (strict server)
+
+
+def test_confirm_shipment_with_a_custom_shipped_status(httpserver):
+    httpserver.expect_request(f"{ORDERS}/7/history").respond_with_json([])
+    body = {"statusId": 14, "comment": "Versand mit DPD", "customerNotified": True}
+    httpserver.expect_oneshot_request(
+        f"{ORDERS}/7/status", method="PATCH", json=body
+    ).respond_with_json({"id": 5, **body})
+    adapter = GambioAdapter(
+        GambioSettings(
+            base_url=httpserver.url_for("/"),
+            login="api@shop.de",
+            password="geheim",
+            shipped_status_id=14,
+            notify_customer=True,
+        ),
+        sleep=Sleeps(),
+    )
+    adapter.confirm_shipment("7", "DPD", "")
+
+
+def test_confirm_shipment_server_error_is_transient_and_not_repeated(httpserver):
+    httpserver.expect_request(f"{ORDERS}/7/history").respond_with_json([])
+    httpserver.expect_request(f"{ORDERS}/7/status", method="PATCH").respond_with_data(
+        "Internal Server Error", status=500
+    )
+    with pytest.raises(TransientError, match="HTTP 500"):
+        _adapter(httpserver).confirm_shipment("7", "DHL", "123")
+    # PATCH is not idempotent: one attempt; the job retries later and reads the history first
+    assert [r.method for r, _ in httpserver.log].count("PATCH") == 1
+
+
+def test_confirm_shipment_of_an_unknown_order_is_permanent(httpserver):
+    httpserver.expect_request(f"{ORDERS}/9/history").respond_with_json(
+        {"code": 404, "status": "error", "message": "Order record could not be found"}, status=404
+    )
+    with pytest.raises(PermanentError, match="could not be found"):
+        _adapter(httpserver).confirm_shipment("9", "DHL", "123")

@@ -519,3 +519,124 @@ def test_an_empty_period_exports_an_empty_but_valid_archive(tmp_path):
     manifest = json.loads(_zip(path.read_bytes()).read("manifest.json"))
     assert (manifest["entry_count"], manifest["last_chain_hash"]) == (0, entries[-1].chain_hash)
     assert _run_verify(path).returncode == 0
+
+
+# --- entries deleted after retention (tombstones) ----------------------------------------
+
+DELETION = arc.Tombstone(date(2037, 1, 5), "Berta Beleg", "Arne Archiv")
+
+
+def _with_tombstone(entries, index):
+    """``entries`` with the content of ``entries[index]`` deleted as the archive does."""
+    entries = list(entries)
+    entries[index] = dataclasses.replace(entries[index], raw=b"", tombstone=DELETION)
+    return entries
+
+
+def test_a_tombstone_keeps_the_chain_verifiable():
+    entries = _with_tombstone(_chain(4), 1)
+    assert arc.verify_chain(entries).ok
+    stuffed = dataclasses.replace(entries[1], raw=_raw(2))
+    result = arc.verify_chain([entries[0], stuffed, *entries[2:]])
+    assert (result.ok, result.first_broken_sequence) == (False, 2)
+    assert "tombstone with content" in result.reason
+
+
+def test_a_removed_content_without_tombstone_still_breaks_the_chain():
+    entries = _chain(3)
+    entries[1] = dataclasses.replace(entries[1], raw=b"")
+    assert arc.verify_chain(entries).first_broken_sequence == 2
+
+
+def test_export_lists_a_tombstone_without_file_with_its_deletion():
+    entries = _with_tombstone(_chain(6), 3)
+    data = arc.build_export(entries, date(2026, 3, 3), date(2026, 3, 4))
+    with _zip(data) as archive:
+        names = archive.namelist()
+        manifest = json.loads(archive.read("manifest.json"))
+        rows = list(
+            csv.reader(io.StringIO(archive.read("index.csv").decode("utf-8-sig")), delimiter=";")
+        )
+        readme = archive.read("README.txt").decode()
+    assert arc.export_file_name(entries[3]) not in names
+    assert len([n for n in names if n.startswith("eml/")]) == 3
+    item = next(e for e in manifest["entries"] if e["sequence"] == 4)
+    assert item["file"] is None
+    assert (item["sha256"], item["chain_hash"]) == (entries[3].sha256, entries[3].chain_hash)
+    assert item["deleted"] == {
+        "deleted_on": "2037-01-05",
+        "approved_by": "Berta Beleg",
+        "requested_by": "Arne Archiv",
+        "note": "deleted on 2037-01-05 approved by Berta Beleg",
+    }
+    assert (manifest["entry_count"], manifest["deleted_count"]) == (4, 1)
+    assert rows[0][-1] == "deleted"
+    by_sequence = {row[0]: row for row in rows[1:]}
+    assert by_sequence["4"][6:8] == [entries[3].sha256, entries[3].chain_hash]
+    assert by_sequence["4"][-2:] == ["", "deleted on 2037-01-05 approved by Berta Beleg"]
+    assert by_sequence["5"][-2:] == [arc.export_file_name(entries[4]), ""]
+    assert "1 of these messages were deleted" in readme
+
+
+def test_verify_script_checks_the_chain_through_a_tombstone(tmp_path):
+    entries = _with_tombstone(_chain(6), 3)
+    path = tmp_path / "deleted.zip"
+    path.write_bytes(arc.build_export(entries, date(2026, 3, 3), date(2026, 3, 4)))
+    done = _run_verify(path)
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.split()[:2] == ["OK", "4"]
+    assert "1 deleted after retention" in done.stdout
+
+    def rehash(name, content):  # a changed digest of the deleted entry breaks the chain
+        if name != "manifest.json":
+            return content
+        manifest = json.loads(content)
+        manifest["entries"][1]["sha256"] = hashlib.sha256(b"other").hexdigest()
+        return json.dumps(manifest).encode()
+
+    broken = tmp_path / "rehashed.zip"
+    broken.write_bytes(_rewrite(path.read_bytes(), rehash))
+    done = _run_verify(broken)
+    assert (done.returncode, done.stdout.split(":")[0]) == (1, "BROKEN entry 4 (deleted)")
+    assert "chain hash mismatch" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"deleted": {"deleted_on": "2037-01-05"}}, id="no-approver"),
+        pytest.param({"file": "eml/x.eml"}, id="file-listed"),
+    ],
+)
+def test_verify_script_refuses_an_incomplete_tombstone(tmp_path, change):
+    entries = _with_tombstone(_chain(6), 3)
+    path = tmp_path / "deleted.zip"
+    path.write_bytes(arc.build_export(entries, date(2026, 3, 3), date(2026, 3, 4)))
+
+    def edit(name, content):
+        if name != "manifest.json":
+            return content
+        manifest = json.loads(content)
+        manifest["entries"][1].update(change)
+        return json.dumps(manifest).encode()
+
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(_rewrite(path.read_bytes(), edit))
+    done = _run_verify(broken)
+    assert done.returncode == 1
+    assert done.stdout.startswith("BROKEN entry 4 ")
+
+
+def test_verify_script_refuses_a_hidden_file_of_a_deleted_entry(tmp_path):
+    entries = _with_tombstone(_chain(6), 3)
+    data = arc.build_export(entries, date(2026, 3, 3), date(2026, 3, 4))
+    out = io.BytesIO()
+    with _zip(data) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+        dst.writestr(arc.export_file_name(entries[3]), _raw(4))
+    path = tmp_path / "hidden.zip"
+    path.write_bytes(out.getvalue())
+    done = _run_verify(path)
+    assert done.returncode == 1
+    assert "not in the manifest" in done.stdout

@@ -1,0 +1,5 @@
+import sys
+
+from shopday.cli import main
+
+sys.exit(main())
