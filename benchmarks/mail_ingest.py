@@ -19,6 +19,7 @@ target is well under a second). Needs Odoo 19 and Debian's dovecot.
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import subprocess
@@ -38,7 +39,7 @@ from backoffice import drop_database, odoo_command, odoo_status  # noqa: E402
 from benchmarks.harness import Result, parse_args, report  # noqa: E402
 from tests.integration.servers.imap import DovecotServer, _free_port  # noqa: E402
 
-DB = "bench_mail_ingest"
+DB = os.environ.get("BENCH_DB", "bench_mail_ingest")  # a free scratch database name
 START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 WORDS = [
     "Bestellung",

@@ -280,6 +280,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 class Suite:
     def __init__(self, name: str):
         self.name, self.ran, self.passed, self.failed, self.note = name, False, 0, 0, ""
+        self.failures: list[str] = []  # what failed, repeated in the summary (logs get cut)
 
     def line(self) -> str:
         if not self.ran:
@@ -307,6 +308,8 @@ def run_pytest(suite: Suite, target: str, extra: list[str]) -> None:
     for line in proc.stdout:
         print(line, end="", flush=True)
         tail = line if re.search(r"\d+ (passed|failed|error)|no tests ran", line) else tail
+        if re.match(r"(FAILED|ERROR) \S", line):
+            suite.failures.append(line.strip())
     rc = proc.wait()
     suite.ran = True
     suite.passed = _count(tail, "passed")
@@ -402,6 +405,7 @@ def run_odoo_suite(suite: Suite, keep_db: bool) -> None:
     suite.ran = True
     started = time.monotonic()
     rc, problems, result = _run_odoo(cmd)
+    suite.failures = [str(problem).strip() for problem in problems]
     if not keep_db:
         drop_database(dbname)
     failed, errors, total = result or (0, 0, 0)
@@ -437,6 +441,7 @@ def run_demo_check(suite: Suite) -> None:
     suite.ran = True
     started = time.monotonic()
     rc, problems, _result = _run_odoo(cmd)
+    suite.failures = [str(problem).strip() for problem in problems]
     drop_database(dbname)
     if rc == 0 and not problems:
         suite.passed = 1
@@ -496,6 +501,13 @@ def cmd_test(args: argparse.Namespace) -> int:
     banner("Summary of suites")
     for suite in suites:
         print(suite.line())
+    for suite in suites:
+        if suite.failures:
+            print(f"\n  {suite.name}: what failed")
+            for failure in suite.failures[:30]:
+                print(f"    {failure[:300]}")
+            if len(suite.failures) > 30:
+                print(f"    ... and {len(suite.failures) - 30} more (see the suite's output above)")
     if not odoo_suite.ran:
         print(f"\n  THE ODOO SUITE DID NOT RUN: {odoo_suite.note}")
     failed = [s for s in suites if s.ran and not s.ok]
