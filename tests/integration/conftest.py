@@ -3,5 +3,6 @@
 from .servers.ftp import *  # noqa: F403
 from .servers.http import *  # noqa: F403
 from .servers.imap import *  # noqa: F403
+from .servers.imap_tls import *  # noqa: F403
 from .servers.sftp import *  # noqa: F403
 from .servers.smtp import *  # noqa: F403

@@ -116,3 +116,29 @@ def test_staged_routing_counts_only_once_the_mail_is_done():
     assert batch.case_for_token("C-00010", (None,)) is None
     batch.confirm(3)  # nothing staged: nothing happens
     assert batch.staged == {}
+
+
+OTHER_QUESTION = QUESTION.replace(b"<q1@example.de>", b"<q2@example.de>")
+
+
+def test_likely_new_cases_counts_mails_that_route_nowhere():
+    batch = RoutingBatch()
+    batch.headers = {1: read_headers(QUESTION), 2: None, 3: read_headers(OTHER_QUESTION)}
+    assert batch.likely_new_cases([1, 2, 3]) == 2, "an unreadable mail draws no number"
+    batch.remember("<q2@example.de>", CaseRef(4, "C-00040", 1))
+    assert batch.likely_new_cases([1, 2, 3]) == 1, "a mail already on a case opens none"
+    assert batch.likely_new_cases([2]) == 0
+
+
+def test_likely_new_cases_skips_answers_to_a_case_or_to_the_batch():
+    batch = RoutingBatch()
+    # without a case token: only the references route it
+    answer = ANSWER.replace(b"[#C-00042] ", b"")
+    batch.headers = {1: read_headers(answer)}
+    assert batch.likely_new_cases([1]) == 1, "it answers nothing known"
+    batch.headers[2] = read_headers(QUESTION)
+    assert batch.likely_new_cases([1]) == 0, "it answers a mail of the same batch"
+    batch.headers = {1: read_headers(ANSWER)}
+    assert batch.likely_new_cases([1]) == 1, "an unknown token routes nowhere"
+    batch.add_cases([CaseRef(7, "C-00042", None)])
+    assert batch.likely_new_cases([1]) == 0, "a known token routes to its case"

@@ -47,7 +47,7 @@ def test_read_headers_decodes_subject_sender_and_references():
     ("extra", "reason"),
     [
         (b"Auto-Submitted: auto-replied\r\n", "auto-submitted"),
-        (b"X-Autoreply: yes\r\n", "auto-reply"),
+        (b"X-Autoreply: yes\r\n", "x-autoreply"),
         (b"Precedence: bulk\r\n", "precedence"),
         (b'Content-Type: multipart/report; report-type="delivery-status"\r\n', "bounce"),
         (b"X-Loop: service@shop.test\r\n", "loop"),
@@ -65,7 +65,7 @@ def test_auto_submitted_no_is_a_person():
 
 def test_mailer_daemon_is_a_bounce_and_own_address_a_loop():
     bounce = PLAIN.replace(b"Juergen@Example.DE", b"MAILER-DAEMON@mx.example.de")
-    assert read_headers(bounce).auto_reason == "bounce"
+    assert read_headers(bounce).auto_reason == "mailer-daemon"
     own = PLAIN.replace(b"Juergen@Example.DE", b"Service@Shop.test")
     assert read_headers(own, own_addresses=("service@shop.test",)).auto_reason == "loop"
 

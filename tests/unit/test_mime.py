@@ -278,7 +278,7 @@ BASE = b"From: a@b.example\r\nTo: c@d.example\r\nSubject: Hallo\r\n"
         (b"Precedence: first-class\r\n", None),
         (b"Return-Path: <>\r\n", "null-return-path"),
         (b"Return-Path: <a@b.example>\r\n", None),
-        (b"List-Id: Radsport <radsport.lists.example>\r\n", "list"),
+        (b"List-Id: Radsport <radsport.lists.example>\r\n", None),  # see test below
         (b"X-Auto-Response-Suppress: All\r\n", None),  # a request, not a sign
         (b"List-Unsubscribe: <mailto:u@x.example>\r\n", None),
     ],

@@ -15,6 +15,12 @@ Errors are converted at this boundary:
 * login refused → :class:`ImapAuthError` (a ``PermanentError``: a person must fix the
   credentials); a missing folder or a refused operation → ``PermanentError``.
 
+TLS (``ssl`` and ``starttls``) always verifies the server certificate and its host name:
+against the system's trusted CAs, or only against ``settings.cafile`` when it is set (a
+self-hosted server with its own CA). A certificate that does not verify, or a server that
+does not offer STARTTLS when asked to, is a ``PermanentError``; the adapter never falls
+back to plain text.
+
 Every socket operation has ``settings.timeout`` (connect, greeting, each command); only
 :meth:`ImapAdapter.idle_wait` waits longer, for the time it is asked to.
 Fetching uses ``BODY.PEEK[]``: reading a mail never flags it ``\\Seen``.
@@ -54,7 +60,12 @@ class ImapAuthError(PermanentError):
 
 @dataclass(frozen=True, slots=True)
 class ImapSettings:
-    """Where and how to log in; ``security`` is ``"ssl"``, ``"starttls"`` or ``"none"``."""
+    """Where and how to log in; ``security`` is ``"ssl"``, ``"starttls"`` or ``"none"``.
+
+    ``cafile`` is the path of a PEM file with the CA certificate(s) to trust *instead of*
+    the system store (for a server with a self-signed or private-CA certificate); it is
+    not used with ``security="none"``.
+    """
 
     host: str
     port: int
@@ -62,6 +73,7 @@ class ImapSettings:
     login: str
     password: str = field(repr=False)
     timeout: float = 30.0
+    cafile: str | None = None
 
     def __post_init__(self):
         if self.security not in SECURITY_MODES:
@@ -126,7 +138,7 @@ class ImapAdapter:
         timeout = SocketTimeout(connect=s.timeout, read=s.timeout)
         try:
             with self._errors(f"connect to {s.host}:{s.port}"):
-                context = ssl.create_default_context() if s.security != "none" else None
+                context = self._tls_context() if s.security != "none" else None
                 client = IMAPClient(
                     s.host,
                     port=s.port,
@@ -142,6 +154,14 @@ class ImapAdapter:
         except BackendError:
             self._drop()  # never leave a half-open connection behind
             raise
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """A verifying TLS context (certificate chain and host name)."""
+        cafile = self.settings.cafile or None
+        try:
+            return ssl.create_default_context(cafile=cafile)
+        except OSError as exc:  # missing/unreadable file, or no certificate in it (SSLError)
+            raise PermanentError(f"IMAP CA file {cafile!r} cannot be used: {exc}") from exc
 
     def _login(self, client: IMAPClient) -> None:
         s = self.settings
@@ -186,6 +206,14 @@ class ImapAdapter:
         except ssl.SSLCertVerificationError as exc:
             self._drop()
             raise PermanentError(f"IMAP {action}: server certificate rejected: {exc}") from exc
+        except ssl.SSLError as exc:
+            self._drop()
+            if exc.reason == "WRONG_VERSION_NUMBER":  # the answer was not TLS at all
+                raise PermanentError(
+                    f"IMAP {action}: the server does not speak TLS on this port (implicit"
+                    f" TLS is usually port 993; port 143 needs STARTTLS): {exc}"
+                ) from exc
+            raise TransientError(f"IMAP {action}: TLS connection failed or lost: {exc}") from exc
         except (IMAPClientAbortError, OSError, EOFError) as exc:
             self._drop()
             raise TransientError(f"IMAP {action}: connection failed or lost: {exc}") from exc

@@ -45,8 +45,7 @@ class SmtpSettings:
     password: str = ""
     timeout: float = 30.0
     local_hostname: str | None = None
-    verify_certificate: bool = True
-    cafile: str | None = None
+    cafile: str | None = None  # trust only this CA (a self-hosted server); never unverified
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +122,13 @@ class SmtpAdapter:
             raise PermanentError(
                 f"SMTP: certificate of {self.settings.host} refused: {exc}"
             ) from exc
+        except ssl.SSLError as exc:
+            if exc.reason == "WRONG_VERSION_NUMBER":  # the answer was not TLS at all
+                raise PermanentError(
+                    f"SMTP: {self.settings.host}:{self.settings.port} does not speak TLS on"
+                    f" this port (implicit TLS is usually port 465; 587 needs STARTTLS): {exc}"
+                ) from exc
+            raise TransientError(f"SMTP: TLS connection failed or lost: {exc}") from exc
         except (smtplib.SMTPException, OSError) as exc:  # refused, reset, timeout, DNS, TLS
             raise TransientError(
                 f"SMTP: {self.settings.host}:{self.settings.port}: {exc or type(exc).__name__}"
@@ -153,11 +159,12 @@ class SmtpAdapter:
         return client
 
     def _tls(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(cafile=self.settings.cafile)
-        if not self.settings.verify_certificate:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
+        try:
+            return ssl.create_default_context(cafile=self.settings.cafile)
+        except (OSError, ValueError) as exc:  # missing, unreadable or not a certificate
+            raise PermanentError(
+                f"SMTP: the CA file {self.settings.cafile!r} cannot be used: {exc}"
+            ) from exc
 
     def _transaction(self, client, data, envelope_from, recipients) -> SendResult:
         options = []

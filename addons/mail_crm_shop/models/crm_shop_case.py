@@ -20,6 +20,8 @@ CASE_STATES = [
     ("archived", "Archived"),
 ]
 CLOSED_STATES = ("done", "archived")
+# a due follow-up is handled once the case is set to one of these
+_FOLLOW_UP_HANDLED_STATES = ("wait_customer", "wait_third", *CLOSED_STATES)
 
 _logger = logging.getLogger(__name__)
 
@@ -62,6 +64,14 @@ class CrmShopCase(models.Model):
     follow_up_date = fields.Datetime(copy=False, tracking=True, index="btree_not_null")
     follow_up_note = fields.Text(copy=False)
     follow_up_event_id = fields.Many2one("calendar.event", copy=False, readonly=True)
+    follow_up_due = fields.Boolean(
+        string="Follow-up due",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The follow-up date was reached: the case is back in its queue for everyone "
+        "until somebody answers, plans a new follow-up, sets it to waiting or closes it.",
+    )
     phone_note_ids = fields.One2many("crm.shop.phone.note", "case_id", string="Phone notes")
     # service level
     sla_start_date = fields.Datetime(
@@ -116,6 +126,10 @@ class CrmShopCase(models.Model):
         return cases
 
     def write(self, vals):
+        if vals.get("state") == "archived":
+            self._check_may_archive()
+        if vals.get("follow_up_date") or vals.get("state") in _FOLLOW_UP_HANDLED_STATES:
+            vals = {"follow_up_due": False, **vals}  # somebody took care of it
         closing = self.browse()
         if vals.get("state") in CLOSED_STATES:
             vals = {"lock_user_id": False, "lock_date": False, **vals}
@@ -125,6 +139,17 @@ class CrmShopCase(models.Model):
             self._set_sla_deadlines()  # another queue, other targets (same start)
         closing._record_resolution()
         return result
+
+    def _check_may_archive(self):
+        """Archiving a case is a manager action (team members close cases as done)."""
+        if self.env.su or self.env.user.has_group("mail_crm_shop.group_manager"):
+            return
+        if self.filtered(lambda case: case.state != "archived"):
+            raise UserError(self.env._("Only team inbox managers can archive a case."))
+
+    def action_archive_case(self):
+        """Button "Archive" (managers only, see ``_check_may_archive``)."""
+        self.write({"state": "archived"})
 
     @api.depends("number", "name")
     def _compute_display_name(self):
@@ -264,6 +289,8 @@ class CrmShopCase(models.Model):
         ):
             self._acquire_lock()  # two people never answer the same case at once
             self._record_first_response()
+            if self.follow_up_due:
+                self.sudo().follow_up_due = False  # answered: the follow-up is handled
         return super().message_post(message_type=message_type, **kwargs)
 
     def _record_first_response(self):
@@ -360,7 +387,9 @@ class CrmShopCase(models.Model):
                 user_id=user.id,
             )
         self.message_post(body=Markup("<p>%s</p>") % note, subtype_xmlid="mail.mt_note")
-        vals = {"follow_up_date": False, "follow_up_note": False}
+        # the flag puts the case back in front of the whole queue ("Follow-up due"), also
+        # when only its assignee got the to-do
+        vals = {"follow_up_date": False, "follow_up_note": False, "follow_up_due": True}
         if self.state != "in_progress":
             vals["state"] = "in_progress"
         self.write(vals)
@@ -586,8 +615,22 @@ class CrmShopCase(models.Model):
             )
         for case in self - others:
             mailbox = mailboxes[case.id]
-            result[case.id] = formataddr((mailbox.name or "", mailbox.email))
+            result[case.id] = formataddr((mailbox.name or "", case._reply_address(mailbox)))
         return result
+
+    def _reply_address(self, mailbox):
+        """The address customers answer to: the case's own sub-address of the mailbox
+        when the mailbox uses them (``service+c-00042@...``), else the mailbox address."""
+        from ..services.errors import PermanentError
+        from ..services.mail_routing import case_reply_address
+
+        self.ensure_one()
+        if mailbox.reply_to_case_address and self.number not in (False, "/"):
+            try:
+                return case_reply_address(mailbox.email, self.number)
+            except PermanentError as exc:  # a number the sequence did not write
+                _logger.debug("Case %s gets the plain mailbox address: %s", self.id, exc)
+        return mailbox.email
 
     def action_create_partner(self):
         """Create (or link) the contact of the sender: on demand, or on the first reply.

@@ -5,10 +5,11 @@ import logging
 from email.errors import MessageError
 
 from markupsafe import Markup
+from psycopg2 import errors
 
 from odoo import api, fields, models
 from odoo.fields import Domain
-from odoo.tools import email_normalize, email_normalize_all
+from odoo.tools import email_normalize, email_normalize_all, mute_logger
 
 from ..services import mail_policy
 from ..services.errors import TransientError
@@ -128,7 +129,9 @@ class CrmShopInboundMail(models.Model):
         processed = False
         try:
             for record in batch.with_context(**{ROUTING_BATCH_KEY: token}):
-                locked = record._lock_if_due()
+                # after each commit the cache is empty: read this mail alone again, not
+                # the whole batch it was browsed with
+                locked = record.with_prefetch()._lock_if_due()
                 if locked:
                     locked._process()
                     processed = True
@@ -141,8 +144,20 @@ class CrmShopInboundMail(models.Model):
 
     def _lock_if_due(self):
         """Lock this mail if it is still due; one another worker holds or changed
-        meanwhile comes back empty (``_shop_try_lock_for_update``)."""
-        return self._shop_try_lock_for_update().filtered(_is_due)
+        meanwhile comes back empty (as ``_shop_try_lock_for_update``).
+
+        Called by ``_cron_process`` right after a commit, so the lock is the first
+        statement of its transaction: no savepoint is needed to keep the transaction
+        usable when another worker's commit makes it fail (a serialization failure), a
+        rollback loses nothing.
+        """
+        try:
+            with mute_logger("odoo.sql_db"):  # the refused lock is expected, not an error
+                locked = self.try_lock_for_update()
+        except errors.SerializationFailure:
+            self.env.cr.rollback()
+            return self.browse()
+        return locked.filtered(_is_due)
 
     def _routing_batch(self):
         """The lookups of the running batch, or of this mail alone (a manual run)."""
@@ -368,6 +383,12 @@ class CrmShopInboundMail(models.Model):
             case, self.env._("Unreadable mail"), self.env._("Check the attached original.")
         )
         return case
+
+
+def running_routing_batch(env):
+    """The routing batch of the ``_cron_process`` run ``env`` belongs to, or None."""
+    token = env.context.get(ROUTING_BATCH_KEY)
+    return _RUNNING_BATCHES.get(token) if token else None
 
 
 def _is_due(mail):

@@ -11,10 +11,12 @@ class CrmShopInboundMail(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         records = super().create(vals_list)
-        Entry = self.env["crm.shop.archive.entry"]
+        items = []
         for record, vals in zip(records, vals_list, strict=True):
             # the bytes as given (base64), not read back from the attachment just written
             raw = base64.b64decode(vals["raw"]) if vals.get("raw") else b""
             if raw:
-                Entry._archive_raw(raw, "in", record=record)
+                items.append((raw, "in", record, "default"))
+        # one chain append for all of them: one lock and one read of the chain head
+        self.env["crm.shop.archive.entry"]._archive_raws(items)
         return records

@@ -15,7 +15,9 @@ before (``crm.shop.inbound.mail._find_case``) and the lookups of a batch are don
 * followers are notified as by ``message_post`` - only skipped when the case has no
   follower and nobody is pinged, where it would notify nobody;
 * the search index of the new case, message and attachments is written later by
-  ``crm.shop.search.document._cron_index`` (context ``crm_shop_search_defer``).
+  ``crm.shop.search.document._cron_index`` (context ``crm_shop_search_defer``);
+* case numbers are drawn from their (standard) sequence for the mails of the batch
+  expected to open a case with one query (``_next_case_number``).
 """
 
 from odoo import models
@@ -23,6 +25,8 @@ from odoo.tools import email_normalize, email_split
 
 from .crm_shop_search_document import DEFER_KEY
 
+CASE_SEQUENCE_CODE = "crm.shop.case"
+MAX_RESERVED_NUMBERS = 500
 # values of message_parse that the post sets itself or that are no message field
 _SET_BY_POST = frozenset(
     {"author_id", "body", "email_from", "parent_id", "partner_ids", "subject", "subtype_id"}
@@ -60,6 +64,7 @@ class CrmShopInboundMail(models.Model):
     def _prepare_new_case_vals(self, msg_dict, batch):
         """The values ``crm.shop.case.message_new`` would give the case of this mail."""
         vals = self._prepare_case_vals(batch)
+        vals["number"] = self._next_case_number(batch)
         vals["name"] = (msg_dict.get("subject") or "").strip() or self.env._("(no subject)")
         if msg_dict.get("email_from"):
             vals["email_from"] = msg_dict["email_from"]
@@ -67,6 +72,39 @@ class CrmShopInboundMail(models.Model):
             author = self._gateway_partner_ids([msg_dict.get("email_from")], batch)
             vals["partner_id"] = author[0] if author else False
         return vals
+
+    def _next_case_number(self, batch):
+        """The number of this mail's new case: from the numbers the batch reserved, or
+        ``/`` (drawn by ``crm.shop.case.create``) when the sequence cannot be reserved."""
+        pool = batch.extras.setdefault("case_numbers", [])
+        if not pool:
+            ids = list(batch.headers)
+            remaining = ids[ids.index(self.id) :] if self.id in batch.headers else []
+            wanted = min(max(batch.likely_new_cases(remaining), 1), MAX_RESERVED_NUMBERS)
+            pool.extend(self._reserve_case_numbers(wanted))
+        return pool.pop(0) if pool else "/"
+
+    def _reserve_case_numbers(self, count):
+        """Draw ``count`` case numbers at once, as ``next_by_code`` draws one each.
+
+        Only a standard sequence without date ranges is drawn ahead: its numbers come
+        from a PostgreSQL sequence (never rolled back, gaps allowed anyway), formatted
+        with the prefix and suffix of the moment they are drawn. Others return ``[]``.
+        """
+        Sequence = self.env["ir.sequence"].sudo()
+        sequence = Sequence.search(
+            [("code", "=", CASE_SEQUENCE_CODE), ("company_id", "in", [self.env.company.id, False])],
+            order="company_id",
+            limit=1,
+        )
+        if not sequence or sequence.implementation != "standard" or sequence.use_date_range:
+            return []
+        self.env.cr.execute(
+            "SELECT nextval(%s) FROM generate_series(1, %s)",
+            [f"ir_sequence_{sequence.id:03d}", count],
+        )
+        numbers = sorted(row[0] for row in self.env.cr.fetchall())
+        return [sequence.get_next_char(number) for number in numbers]
 
     def _gateway_partner_ids(self, addresses, batch):
         """Contact ids of ``addresses`` (batch answers first, the rest in one query)."""

@@ -32,6 +32,13 @@ class CrmShopMailbox(models.Model):
     )
     login = fields.Char(required=True)
     password = fields.Char(groups="mail_crm_shop.group_manager", copy=False)
+    ca_file = fields.Char(
+        string="CA certificate file",
+        groups="mail_crm_shop.group_manager",
+        help="Only for a server whose certificate comes from your own certificate authority: "
+        "the path of that authority's certificate (PEM) on the Odoo server. Empty: the "
+        "certificate authorities the server trusts anyway. Certificates are always checked.",
+    )
     folder_names = fields.Char(
         string="Folders", required=True, default="INBOX", help="Comma-separated IMAP folders."
     )
@@ -113,6 +120,7 @@ class CrmShopMailbox(models.Model):
             security=self.security,
             login=self.login,
             password=self.sudo().password or "",
+            cafile=self.sudo().ca_file or None,
         )
         return ImapAdapter(settings)
 

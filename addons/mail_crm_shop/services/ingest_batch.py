@@ -136,3 +136,24 @@ class RoutingBatch:
     def discard(self, mail_id: int) -> None:
         """Mail ``mail_id`` failed (its work was rolled back): forget what it routed."""
         self.staged.pop(mail_id, None)
+
+    def likely_new_cases(self, mail_ids: Iterable[int]) -> int:
+        """How many of ``mail_ids`` are expected to open a new case, as far as the batch
+        knows: readable mails not already on a case, without a known case token and not
+        answering a message on a case or another mail of the batch.
+
+        An estimate to reserve case numbers ahead (a follow-up of a closed case also
+        opens one); unreadable mails are not counted.
+        """
+        in_batch = {item.message_id for item in self.headers.values() if item and item.message_id}
+        count = 0
+        for mail_id in mail_ids:
+            item = self.headers.get(mail_id)
+            if item is None or self.case_for_message(item.message_id) is not None:
+                continue
+            if item.case_token and item.case_token in self.cases_by_number:
+                continue
+            if any(ref in self.case_by_message_id or ref in in_batch for ref in item.reference_ids):
+                continue
+            count += 1
+        return count

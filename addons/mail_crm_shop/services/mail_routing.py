@@ -2,16 +2,21 @@
 
 What is decided here, and why only this:
 
-* A follow-up is recognised by two reliable signals only, in this order: the case token
+* A follow-up is recognised by three reliable signals only, in this order: the case token
   in the subject (``[#C-00042]``), then a Message-ID from ``In-Reply-To``/``References``
-  that belongs to a message of an existing case. A sender writing again to a recent open
-  case is *not* a follow-up: people open a new topic by writing a new mail, and gluing
-  unrelated mails of one sender together hides the second topic from the team.
+  that belongs to a message of an existing case, then the case's reply address: replies
+  of a case may carry the Reply-To ``service+c-00042@shop.example`` (the mailbox address
+  with the case number as sub-address, :func:`case_reply_address`), and a mail delivered
+  to such an address (``Delivered-To``, ``To``, ``Cc``, ...) names its case
+  (``MailHeaders.address_case_token``) even when the customer's program dropped the
+  subject token and the references. A sender writing again to a recent open case is
+  *not* a follow-up: people open a new topic by writing a new mail, and gluing unrelated
+  mails of one sender together hides the second topic from the team.
 * A reply to a closed case reopens it while the case was closed less than ``reopen_days``
   ago, else it opens a new case (``reopen_days = 0``: always a new case). An automatic
   reply never reopens a case.
 * Automatic replies, bounces and mail loops are flagged so nobody answers them
-  automatically.
+  automatically; the signals are those of :func:`.mime.detect_auto_reason`.
 
 Only headers are read here; bodies, charsets and attachments are parsed by Odoo's mail
 gateway. Nothing here does I/O or reads the clock.
@@ -32,14 +37,15 @@ from email.parser import BytesHeaderParser
 from email.utils import format_datetime, formataddr, getaddresses
 
 from .errors import PermanentError
-from .mime import extract_case_token
+from .mime import detect_auto_reason, extract_case_token, normalize_case_number
 
 MESSAGE_ID_RE = re.compile(r"<[^<>\s]+>")
 # Headers of which at least one is present in every real mail (RFC 5322 requires Date
 # and From); a blob without any of them is not a mail.
 _CORE_HEADERS = ("from", "date", "message-id", "subject", "to", "received")
-_AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
-_BOUNCE_SENDERS = ("mailer-daemon@", "postmaster@")
+# the sub-address of a case's reply address: "c-00042" in service+c-00042@shop.example
+_CASE_SUBADDRESS_RE = re.compile(r"^c-(\d{1,12})$", re.IGNORECASE)
+SUBADDRESS_DELIMITER = "+"
 _RECIPIENT_HEADERS = ("Delivered-To", "To", "Cc", "Resent-To", "Resent-Cc")
 
 
@@ -62,6 +68,8 @@ class MailHeaders:
     auto_reason: str | None  # "auto-submitted", "bounce", "loop", "precedence", ...
     # lower-cased addresses of Delivered-To, To, Cc, Resent-To and Resent-Cc
     recipients: tuple[str, ...] = ()
+    # the case named by a recipient that is a case reply address of the mailbox
+    address_case_token: str | None = None
 
     @property
     def reference_ids(self) -> tuple[str, ...]:
@@ -165,7 +173,10 @@ def read_headers(raw: bytes, own_addresses: tuple[str, ...] = ()) -> MailHeaders
     subject = _text(message.get("Subject"))
     name, address = _first_address(message.get_all("From") or [])
     message_ids = split_message_ids(_text(message.get("Message-ID")))
-    auto_reason = _auto_reason(message, address, own_addresses)
+    auto_reason = detect_auto_reason(
+        _header_values(message), subject, address, own_addresses=own_addresses
+    )
+    recipients = _recipients(message)
     return MailHeaders(
         message_id=message_ids[0] if message_ids else None,
         subject=subject,
@@ -176,8 +187,51 @@ def read_headers(raw: bytes, own_addresses: tuple[str, ...] = ()) -> MailHeaders
         case_token=extract_case_token(subject),
         is_auto_reply=auto_reason is not None,
         auto_reason=auto_reason,
-        recipients=_recipients(message),
+        recipients=recipients,
+        address_case_token=case_token_from_addresses(recipients, own_addresses),
     )
+
+
+def case_reply_address(mailbox_address: str, case_number: str | int) -> str:
+    """Return the reply address of a case: ``service+c-00042@shop.example``.
+
+    The mailbox address with the case number as sub-address (RFC 5233). The mail server
+    must deliver sub-addresses to the mailbox (Postfix ``recipient_delimiter = +``,
+    Dovecot, Gmail and Microsoft 365 do). Raise :class:`PermanentError` for an address
+    without ``@`` or a case number that is none.
+    """
+    local, sep, domain = (mailbox_address or "").strip().rpartition("@")
+    if not sep or not local or not domain:
+        raise PermanentError(f"not a mailbox address: {mailbox_address!r}")
+    local = local.split(SUBADDRESS_DELIMITER, 1)[0]
+    number = normalize_case_number(case_number)
+    return f"{local}{SUBADDRESS_DELIMITER}{number.lower()}@{domain}"
+
+
+def case_token_from_addresses(
+    addresses: tuple[str, ...] | list[str], own_addresses: tuple[str, ...] | list[str]
+) -> str | None:
+    """Return the case number (``"C-00042"``) of the first case reply address among
+    ``addresses`` that belongs to one of ``own_addresses``, or None.
+
+    Only the mailbox's own addresses count (same local part before ``+``, same domain,
+    any letter case): ``service+c-42@shop.example`` names case C-00042 for the mailbox
+    ``service@shop.example``, while ``info+c-42@other.example`` names nothing.
+    """
+    own = set()
+    for item in own_addresses:
+        local, sep, domain = (item or "").strip().lower().rpartition("@")
+        if sep and local and domain:
+            own.add((local.split(SUBADDRESS_DELIMITER, 1)[0], domain))
+    for address in addresses:
+        local, sep, domain = (address or "").strip().lower().rpartition("@")
+        base, plus, detail = local.partition(SUBADDRESS_DELIMITER)
+        if not (sep and plus and (base, domain) in own):
+            continue
+        match = _CASE_SUBADDRESS_RE.match(detail)
+        if match:
+            return normalize_case_number(int(match.group(1)))
+    return None
 
 
 def decide_followup(
@@ -273,20 +327,11 @@ def _recipients(message) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _auto_reason(message, address: str | None, own_addresses: tuple[str, ...]) -> str | None:
-    auto_submitted = _text(message.get("Auto-Submitted")).lower()
-    if auto_submitted and auto_submitted != "no":
-        return "auto-submitted"
-    content_type = _text(message.get("Content-Type")).lower()
-    if "report-type=delivery-status" in content_type.replace('"', "") or (
-        address and address.startswith(_BOUNCE_SENDERS)
-    ):
-        return "bounce"
-    x_loop = _text(message.get("X-Loop")).lower()
-    if address in own_addresses or any(own in x_loop for own in own_addresses):
-        return "loop"
-    if message.get("X-Autoreply") or message.get("X-Autorespond"):
-        return "auto-reply"
-    if _text(message.get("Precedence")).lower() in _AUTO_PRECEDENCE:
-        return "precedence"
-    return None
+def _header_values(message) -> dict[str, list[str]]:
+    """Lower-case header names and their raw values, as :func:`.mime.detect_auto_reason`
+    reads them."""
+    headers: dict[str, list[str]] = {}
+    for name, value in message.items():
+        if isinstance(name, str):
+            headers.setdefault(name.strip().lower(), []).append(_text(value))
+    return headers

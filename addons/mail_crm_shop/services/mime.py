@@ -28,18 +28,26 @@ Automatic mail (``is_auto_reply`` / ``auto_reason``), first matching reason wins
     ``X-Autoreply`` / ``X-Autorespond`` / ``X-Autoresponder`` (non-RFC responders).
 ``precedence``
     ``Precedence: bulk | junk | list | auto_reply``.
+``loop``
+    sent from one of the mailbox's own addresses, or an ``X-Loop`` naming one (only
+    when the caller passes the mailbox's addresses).
 ``null-return-path``
     ``Return-Path: <>`` (RFC 5321 null sender: only automatic mail uses it).
-``list``
-    ``List-Id`` (mailing list traffic; RFC 3834 §2 says: never answer automatically).
+``mailer-daemon``
+    a ``MAILER-DAEMON@`` sender (no person writes as the mail system).
 ``subject``
     Outlook/Exchange out-of-office subjects (``Automatische Antwort:``,
     ``Automatic reply:``, ``Abwesenheitsnotiz``...), for servers that send no header.
 
+:func:`detect_auto_reason` is the one implementation; the inbox's header-only routing
+(:mod:`.mail_routing`) calls it too.
+
 ``X-Auto-Response-Suppress`` is *not* a sign of an automatic mail: it is a request to the
 recipient (help desks and Exchange put it on mail written by people, and Outlook's own
-auto replies carry ``Auto-Submitted`` besides). It is reported separately as
-``suppress_auto_response``: do not auto-acknowledge such a mail.
+auto replies carry ``Auto-Submitted`` besides). Neither is ``List-Id`` alone: a customer
+may write through a group address, and real list traffic carries ``Precedence: list`` or
+``bulk`` besides. Both are reported as ``suppress_auto_response``: do not
+auto-acknowledge such a mail (RFC 3834 §2: never answer list mail automatically).
 
 ``is_bounce``: a ``multipart/report; report-type=delivery-status`` (RFC 3464) with a
 recipient whose ``Action`` is ``failed`` (a "delayed" warning is no bounce), or
@@ -55,6 +63,7 @@ import binascii
 import codecs
 import quopri
 import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email import policy
@@ -357,28 +366,68 @@ def _parse_date(value: str) -> datetime | None:
     return parsed
 
 
-def _auto_reason(headers: dict[str, list[str]], subject: str, report: _Report) -> str | None:
+def detect_auto_reason(
+    headers: Mapping[str, Sequence[str]],
+    subject: str,
+    from_address: str | None,
+    *,
+    own_addresses: Collection[str] = (),
+    is_bounce: bool | None = None,
+    is_delivery_report: bool = False,
+) -> str | None:
+    """Return why a mail is automatic (see the module docstring), or None for a person.
+
+    The one detector of the team inbox: the header-only routing of the inbox
+    (:func:`.mail_routing.read_headers`) and the full parser (:func:`parse_message`) both
+    call it. ``headers`` maps lower-case header names to their raw values. ``is_bounce``
+    is the verdict of a reader that saw the delivery report's body; ``None`` judges by
+    the headers alone (an RFC 3464 ``Content-Type`` or ``X-Failed-Recipients`` is then a
+    bounce). ``own_addresses`` are the mailbox's (lower-case) addresses: mail sent from
+    one of them, or whose ``X-Loop`` names one, is a ``loop``.
+
+    What is deliberately *not* a sign: ``List-Id`` or ``List-Unsubscribe`` alone (a
+    customer may write through a group address, e.g. a company's Google Group, and must
+    not be hidden as an automatic reply; real list traffic carries ``Precedence: list``
+    or ``bulk``, and list mail is never auto-acknowledged through
+    ``suppress_auto_response``), ``X-Auto-Response-Suppress`` (a request, see above), a
+    ``Return-Path`` with an address, and ``postmaster@`` as sender without a null
+    return path (a person answering for a mail server).
+    """
+
     def value(name: str) -> str:
         return _first(headers, name).strip().lower()
 
-    auto_submitted = value("auto-submitted").split(";", 1)[0].strip()
-    return_path = _first(headers, "return-path")
-    if report.is_bounce:
+    address = (from_address or "").strip().lower()
+    local = address.split("@", 1)[0]
+    null_path = re.fullmatch(r"\s*<\s*>\s*", _first(headers, "return-path")) is not None
+    if is_bounce is None:
+        content_type = value("content-type").replace('"', "").replace(" ", "")
+        is_bounce = (
+            "report-type=delivery-status" in content_type
+            or bool(headers.get("x-failed-recipients"))
+            or (local in _BOUNCE_LOCALPARTS and null_path)
+        )
+    if is_bounce:
         return "bounce"
-    if report.is_dsn:
+    if is_delivery_report:
         return "delivery-report"
+    auto_submitted = value("auto-submitted").split(";", 1)[0].strip()
     if auto_submitted and auto_submitted != "no":
         return "auto-submitted"
+    own = {item.strip().lower() for item in own_addresses if item and item.strip()}
+    x_loop = " ".join(headers.get("x-loop", ())).lower()
+    if (address and address in own) or any(item in x_loop for item in own):
+        return "loop"
     for name in ("x-autoreply", "x-autorespond", "x-autoresponder"):
-        if name in headers and value(name) not in ("no", "false", "0"):
+        if headers.get(name) and value(name) not in ("no", "false", "0"):
             return "x-autoreply"
-    if value("precedence") in _AUTO_PRECEDENCE:
+    if value("precedence").split(";", 1)[0].strip() in _AUTO_PRECEDENCE:
         return "precedence"
-    if return_path and re.fullmatch(r"\s*<\s*>\s*", return_path):
+    if null_path:
         return "null-return-path"
-    if "list-id" in headers:
-        return "list"
-    if _AUTO_SUBJECT_RE.match(subject):
+    if local == "mailer-daemon":
+        return "mailer-daemon"
+    if _AUTO_SUBJECT_RE.match(subject or ""):
         return "subject"
     return None
 
@@ -626,8 +675,15 @@ def _build(msg: Message) -> ParsedMail:
     body_html = "\n".join(body.html).strip()
     body_text = "\n".join(body.text).strip() or (html_to_text(body_html) if body_html else "")
     report = _report(msg, headers, from_address, body.attachments)
-    auto_reason = _auto_reason(headers, subject, report)
+    auto_reason = detect_auto_reason(
+        headers,
+        subject,
+        from_address,
+        is_bounce=report.is_bounce,
+        is_delivery_report=report.is_dsn,
+    )
     suppress = _first(headers, "x-auto-response-suppress").strip().lower()
+    is_list = bool(headers.get("list-id"))
     return ParsedMail(
         message_id=normalize_message_id(_unescape(_first(headers, "message-id"))),
         subject=subject,
@@ -646,7 +702,7 @@ def _build(msg: Message) -> ParsedMail:
         auto_reason=auto_reason,
         is_bounce=report.is_bounce,
         case_token=extract_case_token(subject),
-        suppress_auto_response=bool(suppress) and suppress != "none",
+        suppress_auto_response=(bool(suppress) and suppress != "none") or is_list,
         bounced_recipients=report.recipients,
         bounced_message_id=report.message_id,
     )
