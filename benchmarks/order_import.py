@@ -9,8 +9,11 @@ headers). In one scratch Odoo 19 database with ``shop_connector``:
   (``shop.backend._cron_import``: raw payloads stored, cursor committed per page), then
   ``shop.order.import._cron_process`` turns them into quotations (customer found or
   created, products by SKU, checks) and the release rule (PayPal: released at once)
-  confirms them: deliveries created and reserved, order confirmation mail queued;
-  one committed unit per order. Orders/s from the first request to the last delivery.
+  confirms them: deliveries created and reserved, order confirmation mail rendered and
+  queued inside each order's unit (the mail queue's cron is triggered once per batch,
+  sending is not measured); one committed unit per order, the lookups the orders of a
+  batch share (products, taxes) resolved once per batch. Orders/s from the first
+  request to the last delivery.
 * **peer**: the same orders, already decoded, as a bare ORM ``sale.order.create`` with
   the same customers and products, followed by ``action_confirm()``, in one transaction.
 

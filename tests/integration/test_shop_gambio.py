@@ -296,3 +296,128 @@ def test_confirm_shipment_of_an_unknown_order_is_permanent(httpserver):
     )
     with pytest.raises(PermanentError, match="could not be found"):
         _adapter(httpserver).confirm_shipment("9", "DHL", "123")
+
+
+# --- stock: documented product search by article number, then PUT the quantity ------------
+
+PRODUCTS = "/api.php/v2/products"
+
+
+def _product(product_id, model, quantity=12, combis=False):
+    """A ``GXProduct`` as the documented search answers it (the parts we read)."""
+    return {
+        "id": product_id,
+        "productModel": model,
+        "quantity": quantity,
+        "settings": {"usePropertiesCombisQuantity": combis, "minOrder": 1},
+    }
+
+
+def _search(httpserver, model, *products, oneshot=False):
+    expect = httpserver.expect_oneshot_request if oneshot else httpserver.expect_request
+    return expect(
+        f"{PRODUCTS}/search",
+        method="POST",
+        json={"search": {"match": {"products.products_model": model}}},
+        headers=AUTH,
+    ).respond_with_json(list(products))
+
+
+def test_push_stock_puts_the_quantity_of_the_product_found_by_article_number(httpserver):
+    # the shop's search ignores case: only the exact article number is updated
+    _search(httpserver, "MUG-9", _product(41, "mug-9"), _product(42, "MUG-9"))
+    httpserver.expect_oneshot_request(
+        f"{PRODUCTS}/42", method="PUT", json={"quantity": 3}, headers=AUTH
+    ).respond_with_json(_product(42, "MUG-9", quantity=3))
+    _adapter(httpserver).push_stock("MUG-9", 3)
+    assert [(r.method, r.path) for r, _ in httpserver.log] == [
+        ("POST", f"{PRODUCTS}/search"),
+        ("PUT", f"{PRODUCTS}/42"),
+    ]
+    assert httpserver.log[-1][0].headers["Content-Type"] == "application/json"
+
+
+def test_push_stock_zero_when_sold_out(httpserver):
+    _search(httpserver, "MUG-9", _product(42, "MUG-9"))
+    httpserver.expect_oneshot_request(
+        f"{PRODUCTS}/42", method="PUT", json={"quantity": 0}
+    ).respond_with_json(_product(42, "MUG-9", quantity=0))
+    _adapter(httpserver).push_stock("MUG-9", 0)
+
+
+def test_push_stock_unknown_article_number_is_permanent(httpserver):
+    _search(httpserver, "NOPE")
+    with pytest.raises(PermanentError, match="0 products with article number 'NOPE'"):
+        _adapter(httpserver).push_stock("NOPE", 1)
+
+
+def test_push_stock_two_products_with_the_number_is_permanent(httpserver):
+    _search(httpserver, "MUG-9", _product(42, "MUG-9"), _product(43, "MUG-9"))
+    with pytest.raises(PermanentError, match="2 products"):
+        _adapter(httpserver).push_stock("MUG-9", 1)
+    assert [r.method for r, _ in httpserver.log] == ["POST"]
+
+
+def test_push_stock_of_a_product_with_combination_stock_is_refused(httpserver):
+    _search(httpserver, "SHIRT", _product(7, "SHIRT", combis=True))
+    with pytest.raises(PermanentError, match="per property combination"):
+        _adapter(httpserver).push_stock("SHIRT", 4)
+    assert [r.method for r, _ in httpserver.log] == ["POST"]  # nothing written
+
+
+def test_push_stock_429_then_success(httpserver):
+    httpserver.expect_oneshot_request(f"{PRODUCTS}/search", method="POST").respond_with_data(
+        "", status=429, headers={"Retry-After": "3"}
+    )
+    _search(httpserver, "MUG-9", _product(42, "MUG-9"))
+    httpserver.expect_oneshot_request(f"{PRODUCTS}/42", method="PUT").respond_with_data(
+        "", status=429, headers={"Retry-After": "1"}
+    )
+    httpserver.expect_oneshot_request(
+        f"{PRODUCTS}/42", method="PUT", json={"quantity": 2}
+    ).respond_with_json(_product(42, "MUG-9", quantity=2))
+    sleeps = Sleeps()
+    _adapter(httpserver, sleeps).push_stock("MUG-9", 2)
+    assert sleeps == [3.0, 1.0]
+
+
+def test_push_stock_server_error_is_retried_then_transient(httpserver):
+    _search(httpserver, "MUG-9", _product(42, "MUG-9"))
+    httpserver.expect_request(f"{PRODUCTS}/42", method="PUT").respond_with_data(
+        "Internal Server Error", status=503
+    )
+    sleeps = Sleeps()
+    with pytest.raises(TransientError, match="HTTP 503 after 2 attempt"):
+        _adapter(httpserver, sleeps).push_stock("MUG-9", 2)
+    # PUT is idempotent: retried once (max_retries=1), then left to the job's retry
+    assert [r.method for r, _ in httpserver.log].count("PUT") == 2
+    assert len(sleeps) == 1
+
+
+def test_push_stock_search_server_error_then_success(httpserver):
+    httpserver.expect_oneshot_request(f"{PRODUCTS}/search", method="POST").respond_with_data(
+        "Bad Gateway", status=502
+    )
+    _search(httpserver, "MUG-9", _product(42, "MUG-9"))
+    httpserver.expect_oneshot_request(
+        f"{PRODUCTS}/42", method="PUT", json={"quantity": 5}
+    ).respond_with_json(_product(42, "MUG-9", quantity=5))
+    _adapter(httpserver).push_stock("MUG-9", 5)
+    assert [r.method for r, _ in httpserver.log] == ["POST", "POST", "PUT"]
+
+
+def test_push_stock_wrong_password_is_permanent(httpserver):
+    httpserver.expect_request(f"{PRODUCTS}/search", method="POST").respond_with_json(
+        {"code": 401, "status": "error", "message": "Invalid Credentials"}, status=401
+    )
+    with pytest.raises(PermanentError, match="Invalid Credentials"):
+        _adapter(httpserver).push_stock("MUG-9", 1)
+
+
+def test_push_stock_a_shop_keeping_another_quantity_is_permanent(httpserver):
+    _search(httpserver, "MUG-9", _product(42, "MUG-9"))
+    httpserver.expect_request(f"{PRODUCTS}/42", method="PUT").respond_with_json(
+        _product(42, "MUG-9", quantity=12)
+    )
+    with pytest.raises(PermanentError, match="kept quantity 12, 4 was sent"):
+        _adapter(httpserver).push_stock("MUG-9", 4)

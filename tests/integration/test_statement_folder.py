@@ -83,12 +83,17 @@ def test_a_failing_store_leaves_the_file_for_the_next_run(folder):
     assert (folder / "b_statement.xml").exists()
 
 
-def test_a_file_moved_twice_replaces_the_older_one(folder):
+def test_a_file_moved_twice_keeps_the_older_one_and_gets_a_counter(folder):
     local = LocalStatementFolder(str(folder))
+    first = (folder / "a_statement.xml").read_bytes()
     local.move("a_statement.xml", "done")
     (folder / "a_statement.xml").write_bytes(b"again")
-    local.move("a_statement.xml", "done")
-    assert (folder / "done" / "a_statement.xml").read_bytes() == b"again"
+    assert local.move("a_statement.xml", "done", "second") == str(
+        folder / "done" / "a_statement-2.xml"
+    )
+    assert (folder / "done" / "a_statement.xml").read_bytes() == first
+    assert (folder / "done" / "a_statement-2.xml").read_bytes() == b"again"
+    assert (folder / "done" / "a_statement-2.xml.reason.txt").read_text() == "second\n"
 
 
 @pytest.mark.parametrize("path", ["", "relative/dir", "/does/not/exist"])
@@ -150,14 +155,15 @@ def test_ftp_folder_files_are_picked_up_once_and_moved(ftp_server):
         assert pick_up(folder, store) == []
 
 
-def test_ftp_file_moved_again_replaces_the_older_one(ftp_server):
+def test_ftp_file_moved_again_keeps_the_older_one_and_gets_a_counter(ftp_server):
     out = ftp_server.root / "out"
     (out / "done").mkdir()
     (out / "done" / "a.xml").write_bytes(b"old")
     (out / "a.xml").write_bytes(b"new")
     with _ftp(ftp_server) as folder:
-        folder.move("a.xml", "done")
-    assert (out / "done" / "a.xml").read_bytes() == b"new"
+        assert folder.move("a.xml", "done") == "/out/done/a-2.xml"
+    assert (out / "done" / "a.xml").read_bytes() == b"old"
+    assert (out / "done" / "a-2.xml").read_bytes() == b"new"
 
 
 def test_ftp_wrong_password_is_permanent_and_a_dead_server_transient(ftp_server):

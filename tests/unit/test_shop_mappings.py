@@ -10,7 +10,7 @@ from shopaddons.mail_crm_shop.services.errors import PermanentError
 from shopaddons.shop_connector.adapters.shops.amazon import map_amazon_order
 from shopaddons.shop_connector.adapters.shops.base import map_each
 from shopaddons.shop_connector.adapters.shops.ebay import map_ebay_order
-from shopaddons.shop_connector.adapters.shops.gambio import map_gambio_order
+from shopaddons.shop_connector.adapters.shops.gambio import _total_titles, map_gambio_order
 from shopaddons.shop_connector.adapters.shops.registry import PAYLOAD_MAPPERS
 from shopaddons.shop_connector.adapters.shops.shopify import map_shopify_order
 from shopaddons.shop_connector.adapters.shops.shopware import map_shopware_order
@@ -231,7 +231,7 @@ def test_map_gambio_order():
         country_code="AT",
     )
     assert order.shipping.street2 == "Top 4"
-    assert order.fees == (ShopFee("cod", Decimal("6.5"), "ot_cod_fee"),)
+    assert order.fees == (ShopFee("cod", Decimal("6.5"), "Nachnahmegebühr"),)
     assert order.discount_total == Decimal("2.0")
     assert order.customer_note == "Bitte beim Nachbarn abgeben."
     assert [(li.sku, li.quantity, li.unit_price) for li in order.lines] == [
@@ -390,3 +390,16 @@ def test_csv_column_of_the_shipping_method_is_mapped():
     )
     orders = orders_from_csv(data.encode(), CsvMapping(columns=columns))
     assert [o.shipping_method for o in orders] == ["DHL Paket", ""]
+
+
+def test_gambio_fee_lines_carry_the_shop_wording_not_the_total_class():
+    titles = _total_titles(
+        {
+            "totals": [
+                {"class": "ot_payment", "title": "<b>Zahlartaufschlag</b>:", "value": 1.5},
+                {"class": "ot_gv", "title": "  Gutschein:  ", "value": 5},
+                {"class": "ot_cod_fee", "title": "", "value": 6.5},
+            ]
+        }
+    )
+    assert titles == {"ot_payment": "Zahlartaufschlag", "ot_gv": "Gutschein"}

@@ -2,6 +2,8 @@ import json
 
 from odoo import api, fields, models
 
+from ..adapters.shops.registry import supports_write_back
+
 
 class ProductTemplate(models.Model):
     """Stock write-back to the shops (the import's flags: ``product_template_bulky``)."""
@@ -42,10 +44,10 @@ class ProductTemplate(models.Model):
     def _shop_stock_backends(self):
         self.ensure_one()
         listed = self.shop_backend_ids.filtered("active")
-        if listed:
-            return listed
-        company = self.company_id or self.env.company
-        return self.env["shop.backend"].sudo().search([("company_id", "=", company.id)])
+        if not listed:
+            company = self.company_id or self.env.company
+            listed = self.env["shop.backend"].sudo().search([("company_id", "=", company.id)])
+        return listed.filtered(lambda b: supports_write_back(b.backend_type, "push_stock"))
 
     def _shop_last_pushed_qty(self, backend, product):
         last = (

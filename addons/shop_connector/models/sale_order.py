@@ -8,6 +8,7 @@ from odoo import api, fields, models
 
 from ..services.order_checks import StockNeed, check_stock
 from ..services.order_release import decide_credit, decide_release
+from .shop_order_import_batch import running_batch
 
 _logger = logging.getLogger(__name__)
 
@@ -344,6 +345,10 @@ class SaleOrder(models.Model):
         if not self._shop_customer_has_email(template):
             return
         self.message_post_with_source(template, subtype_xmlid="mail.mt_comment", force_send=False)
-        self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
+        batch = running_batch(self.env)
+        if batch is not None:  # an import batch triggers the mail queue once, at its end
+            batch.mail_queued = True
+        else:
+            self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
         if template_xmlid == "shop_connector.mail_template_shop_order_received":
             self.shop_received_mail_sent = True

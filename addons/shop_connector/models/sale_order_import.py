@@ -16,6 +16,7 @@ from odoo.fields import Command, Domain
 from odoo.addons.mail_crm_shop.services.errors import PermanentError
 
 from ..services.order_checks import OrderException, check_order
+from .shop_order_import_batch import running_batch
 
 FEE_PRODUCTS = {
     "cod": "shop_connector.product_shop_cod_fee",
@@ -35,7 +36,7 @@ class SaleOrder(models.Model):
         backend = record.backend_id
         company = backend.company_id
         partners = self.env["res.partner"]._shop_find_or_create_customer(order, company)
-        products = self.env["product.product"]._shop_find_products(order, company)
+        products = self._shop_find_products(order, company)
         vals = backend._shop_prepare_sale_order_vals(order, partners)
         vals["order_line"] = self._shop_prepare_lines(order, products, company)
         carrier = self._shop_carrier_for(backend, order)
@@ -48,6 +49,18 @@ class SaleOrder(models.Model):
         exceptions = sale_order._shop_check(record, order, products)
         sale_order._shop_hold_or_start(record, exceptions)
         return sale_order
+
+    @api.model
+    def _shop_find_products(self, order, company):
+        """``{line index: product}`` of the order's lines (``product.product``'s
+        ``_shop_find_products``), from the running batch's lookups when it knows them all."""
+        Product = self.env["product.product"]
+        batch = running_batch(self.env)
+        found = batch.find_products(order, company.id) if batch else None
+        if found is None:
+            return Product._shop_find_products(order, company)
+        records = {p.id: p for p in Product.browse(sorted(set(found.values())))}  # one prefetch
+        return {index: records[product_id] for index, product_id in found.items()}
 
     @api.model
     def _shop_carrier_for(self, backend, order):
@@ -97,14 +110,14 @@ class SaleOrder(models.Model):
     def _shop_hold_or_start(self, record, exceptions):
         """Open the cases of ``exceptions`` and hold the order, else start processing it."""
         self.ensure_one()
-        cases = self.env["crm.shop.case"]._shop_open_exception_cases(self, record, exceptions)
         if exceptions:
+            cases = self.env["crm.shop.case"]._shop_open_exception_cases(self, record, exceptions)
             if "shop_release_state" in self._fields:
                 self.shop_release_state = "exception"
             return cases
         if hasattr(self, "_shop_start_processing"):
             self._shop_start_processing()
-        return cases
+        return self.env["crm.shop.case"]  # no exception: no case to open
 
     def _shop_exceptions_resolved(self):
         """Every exception case of the order is done: automatic processing continues."""
@@ -197,6 +210,10 @@ class SaleOrder(models.Model):
         taxes = self.env["account.tax"].with_company(company)
         if rate is None:
             return taxes.browse()
+        batch = running_batch(self.env)
+        tax_id = batch.find_tax(rate, included, company.id) if batch else None
+        if tax_id:
+            return taxes.browse(tax_id)
         mode = "tax_included" if included else "tax_excluded"
         domain = (
             Domain("company_id", "=", company.id)
@@ -228,7 +245,7 @@ class SaleOrder(models.Model):
             return self._shop_cancel_from_shop(record)
         if self.state in ("draft", "sent"):
             company = record.backend_id.company_id
-            products = self.env["product.product"]._shop_find_products(order, company)
+            products = self._shop_find_products(order, company)
             lines = [Command.delete(line.id) for line in self.order_line]
             lines += self._shop_prepare_lines(order, products, company)
             self.write({"order_line": lines})

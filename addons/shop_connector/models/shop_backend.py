@@ -314,8 +314,10 @@ class ShopBackend(models.Model):
         return CheckSettings(total_tolerance=Decimal(str(self.price_tolerance or 0)))
 
     def _get_exception_queue(self):
-        return self.exception_queue_id or self.env["crm.shop.queue"].search(
-            Domain("company_id", "in", [self.company_id.id, False]), limit=1
+        if not self:  # not a shop's order: no shop queue
+            return self.env["crm.shop.queue"]
+        return self.env["crm.shop.queue"]._shop_exception_queue(
+            self.company_id, self.exception_queue_id
         )
 
     def _shop_prepare_sale_order_vals(self, order, partners):

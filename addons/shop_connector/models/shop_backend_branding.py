@@ -16,6 +16,11 @@ class ShopBackend(models.Model):
         help="Orders waiting for their payment this many days open a payment reminder case. "
         "Zero: never.",
     )
+    _payment_overdue_days_not_negative = models.Constraint(
+        "CHECK(payment_overdue_days >= 0)",
+        "The payment reminder days cannot be negative (0: no reminder).",
+    )
+
     dashboard_imported_today = fields.Integer(string="Imported today", compute="_compute_dashboard")
     dashboard_waiting_payment = fields.Integer(
         string="Waiting for payment", compute="_compute_dashboard"

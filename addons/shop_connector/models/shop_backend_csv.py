@@ -14,6 +14,7 @@ from ..adapters.shops.files import (
     YATEGO_MAPPING,
     FileImportAdapter,
     FileImportSettings,
+    parse_order_file,
 )
 from ..services.csv_mapping import check_mapping, preview
 from ..services.order_generic import CsvMapping, order_from_csv_rows
@@ -133,7 +134,7 @@ class ShopBackend(models.Model):
                     shop=self.name,
                 )
             )
-        status_map = YATEGO_MAPPING.status_map if self.backend_type == "yatego" else {}
+        status_map = self._csv_status_map()
         return CsvMapping(
             columns=columns,
             delimiter=DELIMITERS[self.csv_delimiter or "semicolon"],
@@ -167,7 +168,9 @@ class ShopBackend(models.Model):
         }
 
     def _csv_sample_bytes(self):
-        return base64.b64decode(self.csv_sample_file) if self.csv_sample_file else b""
+        # the form reads binaries with bin_size (their size as text): read the content itself
+        content = self.with_context(bin_size=False).csv_sample_file
+        return base64.b64decode(content) if content else b""
 
     def _csv_preview_of(self, data, mapping):
         try:
@@ -187,6 +190,8 @@ class ShopBackend(models.Model):
             backend.csv_preview = backend._csv_render_preview()
 
     def _csv_render_preview(self):
+        if not self._shop_is_csv():
+            return False  # a JSON file has no columns to preview
         data = self._csv_sample_bytes()
         if not data:
             return False
@@ -254,13 +259,16 @@ class ShopBackend(models.Model):
         data = self._csv_sample_bytes()
         if not data:
             raise UserError(self.env._("Upload an order file first."))
-        mapping = self._get_csv_mapping()
-        self._get_csv_mapping(self._csv_preview_of(data, mapping).headers)
-        adapter = FileImportAdapter(
-            FileImportSettings(url="", file_format="csv", csv_mapping=mapping)
-        )
         try:
-            orders = adapter.parse(data)
+            if self._shop_is_csv():
+                mapping = self._get_csv_mapping()
+                self._get_csv_mapping(self._csv_preview_of(data, mapping).headers)
+                adapter = FileImportAdapter(
+                    FileImportSettings(url="", file_format="csv", csv_mapping=mapping)
+                )
+                orders = adapter.parse(data)
+            else:  # a generic shop's file in our JSON format
+                orders = parse_order_file(data, "json")
         except PermanentError as exc:
             raise UserError(
                 self.env._("Nothing was imported: the file cannot be read: %s", exc)

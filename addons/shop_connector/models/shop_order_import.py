@@ -9,6 +9,13 @@ from odoo.addons.mail_crm_shop.services.errors import PermanentError
 
 from ..adapters.shops.base import MAPPING_ERRORS
 from ..adapters.shops.registry import PAYLOAD_MAPPERS
+from .shop_order_import_batch import (
+    BATCH_KEY,
+    OrderImportBatch,
+    end_batch,
+    running_batch,
+    start_batch,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -90,6 +97,40 @@ class ShopOrderImport(models.Model):
 
     # --- processing cron ----------------------------------------------------------
 
+    @api.model
+    def _cron_process(self, batch_size=50):
+        """Process due imports as the work-unit mixin does (a row lock, one committed unit
+        per order), with the lookups all orders of the batch share resolved once up front
+        (``OrderImportBatch``): the commit after each order empties the ORM cache."""
+        due = self._due_domain()
+        cron = self.env["ir.cron"]
+        records = self.search(due, limit=batch_size, order="id")
+        batch = records._prefetch_batch()
+        token = start_batch(batch)
+        # commit before the first lock: under REPEATABLE READ, locking a record another
+        # worker processed since this transaction's snapshot fails (serialization error)
+        cron._commit_progress(remaining=self.search_count(due))
+        try:
+            for record in records.with_context(**{BATCH_KEY: token}):
+                locked = record._shop_try_lock_for_update().filtered_domain(due)
+                if locked:
+                    locked._process()
+                if not cron._commit_progress(1):
+                    break
+        finally:
+            end_batch(token)
+        if batch.mail_queued:  # once for the batch rather than after every order
+            self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
+
+    def _prefetch_batch(self):
+        orders = {}
+        for record in self:
+            try:
+                orders[record.id] = record._map_payload()
+            except Exception:  # noqa: BLE001 - the order's own unit of work records why
+                continue
+        return OrderImportBatch.prefetch(self, orders)
+
     def action_open_sale_order(self):
         self.ensure_one()
         return {
@@ -100,7 +141,9 @@ class ShopOrderImport(models.Model):
         }
 
     def _prepare_done_vals(self, result):
-        self.activity_unlink(["mail.mail_activity_data_todo"])
+        batch = running_batch(self.env)
+        if batch is None or self.id in batch.with_activities:
+            self.activity_unlink(["mail.mail_activity_data_todo"])
         return {"sale_order_id": result.id}
 
     def _failure_message(self, error):
@@ -135,7 +178,12 @@ class ShopOrderImport(models.Model):
         others = self.search(
             Domain("backend_id", "=", self.backend_id.id)
             & Domain("id", "!=", self.id)
-            & Domain("sale_order_id.partner_id", "child_of", partner.commercial_partner_id.id)
+            # one join on the stored commercial partner, not child_of's search per level
+            & Domain(
+                "sale_order_id.partner_id.commercial_partner_id",
+                "=",
+                partner.commercial_partner_id.id,
+            )
             & Domain("create_date", ">=", since),
             limit=50,
         )

@@ -299,7 +299,9 @@ class ShopPaymentAccount(models.Model):
                         currency=line.currency_id.name,
                         payer=line.partner_name or "?",
                     ),
-                    "queue_id": self.queue_id.id,
+                    "queue_id": self.env["crm.shop.queue"]
+                    ._shop_exception_queue(line.company_id, self.queue_id)
+                    .id,
                     "company_id": line.company_id.id,
                     "partner_id": line.partner_id.id,
                     "description": Markup("<p>%s</p><p>%s</p>")

@@ -9,6 +9,8 @@ from ..adapters.statement_folder import (
     FtpFolderSettings,
     FtpStatementFolder,
     LocalStatementFolder,
+    SftpFolderSettings,
+    SftpStatementFolder,
     file_format,
     pick_up,
 )
@@ -26,12 +28,17 @@ class ShopPaymentAccount(models.Model):
     folder_path = fields.Char(
         string="Statement folder",
         groups="shop_connector.group_manager",
-        help="Absolute path of the folder (on this server or on the FTP server): CAMT.053 "
+        help="Absolute path of the folder (on this server or on the FTP or SFTP server): CAMT.053 "
         "(.xml) and CSV (.csv) files placed there are imported, then moved to done/ or "
         "error/ (with the reason).",
     )
     folder_protocol = fields.Selection(
-        [("local", "Folder on the server"), ("ftp", "FTP"), ("ftps", "FTPS (explicit TLS)")],
+        [
+            ("local", "Folder on the server"),
+            ("ftp", "FTP"),
+            ("ftps", "FTPS (explicit TLS)"),
+            ("sftp", "SFTP"),
+        ],
         string="Folder on",
         default="local",
         required=True,
@@ -39,11 +46,21 @@ class ShopPaymentAccount(models.Model):
     )
     folder_host = fields.Char(string="FTP host", groups="shop_connector.group_manager")
     folder_port = fields.Integer(
-        string="FTP port", default=21, groups="shop_connector.group_manager"
+        string="FTP port",
+        default=21,
+        groups="shop_connector.group_manager",
+        help="21 for FTP and FTPS; SFTP uses 22 when 21 or empty is set.",
     )
     folder_login = fields.Char(string="FTP login", groups="shop_connector.group_manager")
     folder_password = fields.Char(
         string="FTP password", groups="shop_connector.group_manager", copy=False
+    )
+    folder_host_key = fields.Char(
+        string="SFTP host key",
+        groups="shop_connector.group_manager",
+        copy=False,
+        help="The server's public key as in known_hosts, e.g. 'ssh-ed25519 AAAA...': we refuse "
+        "to connect to a server presenting another key.",
     )
 
     @api.private
@@ -94,6 +111,19 @@ class ShopPaymentAccount(models.Model):
         """The folder statement files are picked up from (the one I/O seam)."""
         self.ensure_one()
         account = self.sudo()
+        if account.folder_protocol == "sftp":
+            if not account.folder_host:
+                raise PermanentError(self.env._("The FTP host of the statement folder is missing."))
+            return SftpStatementFolder(
+                SftpFolderSettings(
+                    host=account.folder_host,
+                    host_key=account.folder_host_key or "",
+                    port=account.folder_port if account.folder_port not in (0, 21) else 22,
+                    user=account.folder_login or "",
+                    password=account.folder_password or "",
+                    path=account.folder_path or "/",
+                )
+            )
         if account.folder_protocol in ("ftp", "ftps"):
             if not account.folder_host:
                 raise PermanentError(self.env._("The FTP host of the statement folder is missing."))

@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.addons.mail_crm_shop.services.errors import PermanentError, TransientError
 
 from ..adapters.shops.base import ShipmentLine
+from ..adapters.shops.registry import supports_write_back
 
 _logger = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ class ShopSyncJob(models.Model):
         order = picking.sale_id
         if not order.shop_backend_id or not order.shop_external_ref:
             return self
+        if not supports_write_back(order.shop_backend_id.backend_type, "confirm_shipment"):
+            return self  # file-based shops: the shipment is marked in the shop by hand
         ref = f"{order.shop_external_ref}/{picking.name}"
         existing = self.search(
             [("backend_id", "=", order.shop_backend_id.id), ("kind", "=", "confirm_shipment"),
@@ -88,6 +91,8 @@ class ShopSyncJob(models.Model):
     @api.model
     def _queue_stock(self, backend, product, quantity):
         """Queue (or refresh the open) stock update of ``product`` for ``backend``."""
+        if not supports_write_back(backend.backend_type, "push_stock"):
+            return self  # file-based shops take no stock updates
         payload = json.dumps({"sku": product.default_code, "quantity": max(int(quantity), 0)})
         domain = [
             ("backend_id", "=", backend.id),

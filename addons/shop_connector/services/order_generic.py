@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ...mail_crm_shop.services.errors import PermanentError
+from .csv_status import map_status
 from .orders import (
     ShopAddress,
     ShopFee,
@@ -333,7 +334,7 @@ def _csv_order(rows: list[tuple[int, dict[str, str]]], mapping: CsvMapping) -> S
                 f" but row {first_row} says {head.get('total')!r}"
             )
     raw_status = head.get("status", "")
-    status = mapping.status_map.get(raw_status, raw_status or mapping.default_status)
+    status = map_status(raw_status, mapping.status_map, mapping.default_status)
     created = _csv_date(head.get("created_at", ""), mapping, where)
     has_shipping = any(head.get(f"shipping_{k}") for k in ("street", "zip", "city"))
     billing = _csv_address(head, "billing")

@@ -1,4 +1,5 @@
 import base64
+import json
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -28,6 +29,33 @@ CUSTOM_COLUMNS = {
     "line_unit_price": "Preis",
     "total": "Summe",
     "payment_method": "Zahlart",
+}
+
+
+# a generic shop's order file in our JSON format (tests/data/shops/generic/orders.json)
+JSON_FILE = {
+    "orders": [
+        {
+            "external_id": "WEB-7",
+            "number": "7",
+            "created_at": "2024-07-06T09:00:00Z",
+            "status": "paid",
+            "payment_method": "paypal",
+            "currency": "EUR",
+            "total": "24.90",
+            "customer": {"email": "jan@example.de", "name": "Jan Muster"},
+            "billing": {
+                "name": "Jan Muster",
+                "street": "Ring 2",
+                "zip": "80331",
+                "city": "München",
+                "country_code": "DE",
+            },
+            "lines": [
+                {"external_id": "1", "sku": "TS-100-BLK-M", "quantity": "1", "unit_price": "24.90"}
+            ],
+        }
+    ]
 }
 
 
@@ -119,6 +147,13 @@ class TestCsvMapping(ShopConnectorCase):
         backend.csv_delimiter = "pipe"
         self.assertEqual(backend.action_csv_check()["params"]["type"], "success")
 
+    def test_preview_and_check_read_the_file_when_the_form_asks_for_sizes(self):
+        # the web client reads binaries with bin_size (their size as text) while saving
+        backend = self._csv_backend().with_context(bin_size=True)
+        backend.invalidate_recordset()
+        self.assertIn("anna@example.com", str(backend.csv_preview))
+        self.assertEqual(backend.action_csv_check()["params"]["type"], "success")
+
     def test_yatego_backend_gets_the_documented_columns_and_can_be_scheduled(self):
         backend = self._create_backend(backend_type="yatego", api_url="https://x/export.csv")
         columns = {line.field_key: line.column for line in backend.csv_column_map_ids}
@@ -162,3 +197,31 @@ class TestCsvMapping(ShopConnectorCase):
         self._run_cron("shop_connector.ir_cron_process")
         self.assertEqual(set(imports.mapped("state")), {"done"})
         self.assertEqual(len(imports.sale_order_id), 2)
+
+    def test_generic_json_file_is_uploaded_and_imported(self):
+        backend = self._csv_backend(
+            file_format="json",
+            csv_column_map_ids=[],
+            csv_sample_file=base64.b64encode(json.dumps(JSON_FILE).encode()),
+            csv_sample_filename="orders.json",
+        )
+        self.assertFalse(backend.csv_preview, "a JSON file has no columns to preview")
+        backend.action_csv_import_sample()
+        imports = self._imports(backend)
+        self.assertEqual(imports.mapped("external_id"), ["WEB-7"])
+        self._run_cron("shop_connector.ir_cron_process")
+        self.assertEqual(imports.state, "done", imports.last_error)
+        self.assertEqual(imports.sale_order_id.partner_id.email, "jan@example.de")
+        backend.action_csv_import_sample()
+        self.assertEqual(len(self._imports(backend)), 1, "the same file again: the same order")
+
+    def test_broken_json_file_is_refused_whole(self):
+        backend = self._csv_backend(
+            file_format="json",
+            csv_column_map_ids=[],
+            csv_sample_file=base64.b64encode(b"{ not json"),
+            csv_sample_filename="orders.json",
+        )
+        with self.assertRaisesRegex(UserError, "cannot be read"):
+            backend.action_csv_import_sample()
+        self.assertFalse(self._imports(backend))

@@ -4,7 +4,8 @@ Both download one file over HTTP(S) (basic auth optional) and yield it as one pa
 files carry no cursor: ``next_cursor`` is ``None`` (keep what you have) and re-imports
 are harmless because the glue's unique index on the external id keeps one record per
 order. The parsing is pure (:mod:`...services.order_generic`), so files uploaded by hand
-go through the same code.
+and files picked up from an FTP or SFTP folder (:mod:`...adapters.remote_folder`) go
+through the same code: :func:`parse_order_file`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import requests
 from ....mail_crm_shop.services.errors import PermanentError
 from ...services.order_generic import CsvMapping, orders_from_csv, orders_from_json
 from ...services.orders import OrderPage, ShopOrder
+from .base import MAPPING_ERRORS
 from .http import HttpPolicy, ShopHttpClient, ShopTransientError
 
 # the columns of Yatego's order export ("Bestellungen exportieren", CSV, semicolons,
@@ -65,6 +67,26 @@ YATEGO_MAPPING = CsvMapping(
 def parse_yatego_csv(data: bytes, mapping: CsvMapping = YATEGO_MAPPING) -> tuple[ShopOrder, ...]:
     """Orders of a Yatego CSV export (cp1252 or UTF-8)."""
     return orders_from_csv(data, mapping)
+
+
+def parse_order_file(
+    data: bytes, file_format: str, csv_mapping: CsvMapping | None = None
+) -> tuple[ShopOrder, ...]:
+    """Orders of one file: ``"json"`` (our format) or ``"csv"``/``"yatego"`` read with
+    ``csv_mapping`` (Yatego's documented columns when absent). Any order of the file that
+    cannot be read refuses the whole file with a :class:`PermanentError`."""
+    if not data:
+        raise PermanentError("the file is empty")
+    try:
+        if file_format == "json":
+            return orders_from_json(data)
+        if file_format not in ("csv", "yatego"):
+            raise PermanentError(f"unknown order file format {file_format!r}")
+        return orders_from_csv(data, csv_mapping or YATEGO_MAPPING)
+    except MAPPING_ERRORS as exc:
+        if isinstance(exc, PermanentError):
+            raise
+        raise PermanentError(f"{type(exc).__name__}: {exc}") from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,11 +18,21 @@ Write-back: ``PATCH /orders/{id}/status`` sets the shipped status and adds a sta
 history entry whose comment names carrier and tracking number (documented body
 ``{"statusId", "comment", "customerNotified"}``); the order's history
 (``GET /orders/{id}/history``) is read first, so a retry never adds it twice.
+
+Stock: the product is found by its article number (``products_model``, our SKU) with the
+documented search ``POST /products/search`` and body
+``{"search": {"match": {"products.products_model": sku}}}`` (Gambio API v2 reference,
+"Search Products", and the guide "Search Example"), then ``PUT /products/{id}`` with
+``{"quantity": n}`` ("Update Product"). The shop merges the body into the stored product,
+so its other properties stay as they are. Stock kept per property combination
+(``settings.usePropertiesCombisQuantity``) has no endpoint in API v2: such a product is
+refused with a clear error rather than updated where the shop does not look.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -225,6 +235,44 @@ class GambioAdapter:
         }
         self.http.request("PATCH", self._url(f"orders/{external_id}/status"), json_body=body)
 
+    def push_stock(self, sku: str, quantity: int) -> None:
+        """Set ``quantity`` of the product whose article number is ``sku``.
+
+        Exactly one product must carry the number (the shop's search compares
+        case-insensitively, so the answer is checked again exactly). ``PUT`` is
+        idempotent: a retry after a lost answer sets the same number again.
+        """
+        search = {"search": {"match": {"products.products_model": sku}}}
+        result = self.http.request(
+            "POST", self._url("products/search"), json_body=search, idempotent=True
+        )
+        if not isinstance(result.data, list):
+            raise PermanentError(f"POST {result.url}: expected a list of products")
+        matches = [
+            product
+            for product in result.data
+            if isinstance(product, Mapping) and (product.get("productModel") or "") == sku
+        ]
+        if len(matches) != 1:
+            raise PermanentError(f"Gambio: {len(matches)} products with article number {sku!r}")
+        product = matches[0]
+        if (product.get("settings") or {}).get("usePropertiesCombisQuantity"):
+            raise PermanentError(
+                f"Gambio product {product.get('id')} ({sku}) keeps its stock per property "
+                "combination, which the REST API v2 cannot set"
+            )
+        quantity = int(quantity)
+        answer = self.http.request(
+            "PUT", self._url(f"products/{int(product['id'])}"), json_body={"quantity": quantity}
+        ).data
+        if isinstance(answer, Mapping) and answer.get("quantity") is not None:
+            stored = to_decimal(answer["quantity"], "quantity")
+            if stored != quantity:
+                raise PermanentError(
+                    f"Gambio product {product['id']} ({sku}): the shop kept quantity {stored}, "
+                    f"{quantity} was sent"
+                )
+
 
 def shipment_comment(carrier: str, tracking_ref: str) -> str:
     """The status history comment of a shipment (the shop shows it to the merchant)."""
@@ -285,6 +333,18 @@ def _totals(order: Mapping[str, Any]) -> dict[str, Decimal]:
     return sums
 
 
+def _total_titles(order: Mapping[str, Any]) -> dict[str, str]:
+    """The shop's own wording of each total line ("Nachnahmegebühr:" → "Nachnahmegebühr"),
+    shown to the customer on the order and invoice lines; markup and the colon removed."""
+    titles: dict[str, str] = {}
+    for total in order.get("totals") or []:
+        key = total.get("class") or ""
+        title = re.sub(r"<[^>]*>", "", str(total.get("title") or "")).strip().rstrip(":").strip()
+        if key and title and key not in titles:
+            titles[key] = title
+    return titles
+
+
 def _last_change(order: Mapping[str, Any]) -> datetime:
     """When the order last changed: its newest status history entry, else its
     ``lastModified`` or purchase date (a status change always adds an entry)."""
@@ -310,8 +370,9 @@ def map_gambio_order(order: Mapping[str, Any]) -> ShopOrder:
     billing = _gambio_address(addresses.get("billing"))
     customer = order.get("customer") or {}
     status_id = int(order.get("statusId") or 0)
+    titles = _total_titles(order)
     fees = tuple(
-        ShopFee(kind, totals[cls] if kind != "voucher" else -abs(totals[cls]), cls)
+        ShopFee(kind, totals[cls] if kind != "voucher" else -abs(totals[cls]), titles.get(cls, cls))
         for cls, kind in FEE_CLASSES.items()
         if totals.get(cls)
     )

@@ -14,12 +14,12 @@ from typing import Any
 
 from ...services.order_generic import order_from_json
 from ...services.orders import ShopOrder
-from .amazon import map_amazon_payload
-from .ebay import map_ebay_order
-from .gambio import map_gambio_order
-from .shopify import map_shopify_order
-from .shopware import map_shopware_order
-from .woocommerce import map_woocommerce_order
+from .amazon import AmazonAdapter, map_amazon_payload
+from .ebay import EbayAdapter, map_ebay_order
+from .gambio import GambioAdapter, map_gambio_order
+from .shopify import ShopifyAdapter, map_shopify_order
+from .shopware import ShopwareAdapter, map_shopware_order
+from .woocommerce import WooCommerceAdapter, map_woocommerce_order
 
 PAYLOAD_MAPPERS: Mapping[str, Callable[[Mapping[str, Any]], ShopOrder]] = {
     "amazon": map_amazon_payload,
@@ -30,3 +30,23 @@ PAYLOAD_MAPPERS: Mapping[str, Callable[[Mapping[str, Any]], ShopOrder]] = {
     "gambio": map_gambio_order,
     "generic": order_from_json,
 }
+
+
+# what each platform's adapter can write back; Yatego and generic file imports only read
+# orders, so their shipments and stock are kept in the shop by hand
+_ADAPTER_CLASSES: Mapping[str, type] = {
+    "amazon": AmazonAdapter,
+    "ebay": EbayAdapter,
+    "shopify": ShopifyAdapter,
+    "woocommerce": WooCommerceAdapter,
+    "shopware6": ShopwareAdapter,
+    "gambio": GambioAdapter,
+}
+WRITE_BACK_OPERATIONS = ("confirm_shipment", "push_stock")
+
+
+def supports_write_back(backend_type: str, operation: str) -> bool:
+    """Whether a ``backend_type``'s adapter offers ``operation`` (see WRITE_BACK_OPERATIONS)."""
+    if operation not in WRITE_BACK_OPERATIONS:
+        raise ValueError(f"unknown write-back operation {operation!r}")
+    return callable(getattr(_ADAPTER_CLASSES.get(backend_type), operation, None))
