@@ -250,10 +250,14 @@ class ShippingExchangeRecord(models.Model):
 
     def _open_late_case(self):
         picking = self.picking_id
+        queue = self.env["crm.shop.queue"]._shop_exception_queue(
+            picking.company_id, self.profile_id.case_queue_id
+        )
         case = self.env["crm.shop.case"].create(
             {
                 "name": self.env._("No shipping confirmation for %s", picking.name),
-                "queue_id": self.profile_id.case_queue_id.id,
+                "queue_id": queue.id,
+                "company_id": picking.company_id.id,
                 "partner_id": picking.partner_id.id,
                 "sale_order_id": picking._shipping_exchange_sale_order().id,
                 "shipping_exchange_record_id": self.id,

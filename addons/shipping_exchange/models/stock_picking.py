@@ -110,9 +110,13 @@ class StockPicking(models.Model):
 
     def _shipping_exchange_hold(self, reason):
         self.ensure_one()
+        # no profile serves the delivery, so none names a queue: the company's exceptions
+        queue = self.env["crm.shop.queue"]._shop_exception_queue(self.company_id)
         case = self.env["crm.shop.case"].create(
             {
                 "name": self.env._("No carrier can take delivery %s", self.name),
+                "queue_id": queue.id,
+                "company_id": self.company_id.id,
                 "partner_id": self.partner_id.id,
                 "sale_order_id": self._shipping_exchange_sale_order().id,
                 "description": self.env._("No routing rule can serve this delivery: %s", reason),

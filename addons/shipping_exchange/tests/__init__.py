@@ -1,6 +1,7 @@
 from . import (
     test_confirmation,
     test_confirmation_intake,
+    test_exception_queue,
     test_exchange_record,
     test_faults_exchange,
     test_i18n,
