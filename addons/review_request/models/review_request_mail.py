@@ -208,7 +208,10 @@ class ReviewRequest(models.Model):
                     "review_request_id": self.id,
                     "is_review_feedback": True,
                     "priority": "1" if sentiment.is_complaint else "0",
-                    "queue_id": self.team_id.review_queue_id.id,
+                    # no review queue on the team: the company's exception queue (with SLA)
+                    "queue_id": self.env["crm.shop.queue"]
+                    ._shop_exception_queue(self.company_id, self.team_id.review_queue_id)
+                    .id,
                     "company_id": self.company_id.id,
                 }
             )

@@ -36,6 +36,13 @@ class TestReviewReply(ReviewRequestCase):
         self.assertEqual(self.request.reply_count, 1)
         self.assertIn("kaputt", self.request.message_ids[0].body, "reply kept on the request")
 
+    def test_reply_lands_in_the_review_queue_else_the_exception_queue(self):
+        self.request.team_id.review_queue_id = False
+        case = self._receive("reply_complaint.eml")
+        default = self.env["crm.shop.queue"]._shop_exception_queue(self.request.company_id)
+        self.assertEqual(case.queue_id, default, "an owner even without a review queue")
+        self.assertTrue(case.sla_resolution_deadline, "and a deadline")
+
     def test_thanks_is_a_normal_case_and_stops_the_reminder(self):
         case = self._receive("reply_thanks.eml")
         self.assertEqual(case.priority, "0")
