@@ -12,6 +12,8 @@ from datetime import datetime
 from .scenario import EXCEPTION_KINDS
 
 STAGES = ("imported", "paid", "shipped", "invoiced", "mailed", "review_invited")
+# how a stock shortfall case states its reason (shop_connector's order_checks.check_stock)
+STOCK_SHORTFALL_REASON = "Stock shortfall:"
 # stages that need the shop's own mail to the customer
 MAIL_STAGES = ("mailed", "review_invited")
 
@@ -19,6 +21,29 @@ MAIL_STAGES = ("mailed", "review_invited")
 def missed(reached) -> bool:
     """A stage not reached; ``None`` is a stage that does not apply to the order."""
     return reached is False
+
+
+def case_kind(case: dict) -> str | None:
+    """The planted kind a case reports, from the reason the case records (None: none).
+
+    An import exception carries its code; the other kinds are known by what the case was
+    opened for: a delivery the carrier did not confirm, a reply to a review invitation, a
+    bounced mail, the order's overdue payment, or the order's release hold whose reason is
+    the stock check's.
+    """
+    if case.get("code"):
+        return case["code"] if case["code"] in EXCEPTION_KINDS else None
+    if case.get("shipping_record"):
+        return "missing_confirmation"
+    if case.get("review_reply"):
+        return "unhappy_review"
+    if case.get("bounce"):
+        return "bounced_invoice"
+    if case.get("payment_overdue"):
+        return "unpaid_prepayment"
+    if case.get("release_hold") and STOCK_SHORTFALL_REASON in (case.get("reason") or ""):
+        return "stock_shortfall"
+    return None
 
 
 def _seconds(later: datetime | None, earlier: datetime | None) -> float | None:
@@ -38,6 +63,11 @@ def read_books(env, day, ids: dict, log) -> dict:
             [("backend_id", "in", list(ids["backends"].values()))]
         )
     }
+    bounce_cases = set(
+        env["crm.shop.mail.tracking.line"]
+        .search([("bounce_case_id", "!=", False)])
+        .bounce_case_id.ids
+    )
     cases_by_order = defaultdict(list)
     for case in env["crm.shop.case"].with_context(active_test=False).search([]):
         if case.sale_order_id:
@@ -47,7 +77,8 @@ def read_books(env, day, ids: dict, log) -> dict:
         backend = backends[order.platform]
         record = imports.get((backend.id, order.external_id))
         sale = record.sale_order_id if record else env["sale.order"]
-        orders.append(_order_facts(env, order, record, sale, cases_by_order.get(sale.id, [])))
+        cases = cases_by_order.get(sale.id, [])
+        orders.append(_order_facts(env, order, record, sale, cases, bounce_cases))
     return {
         "orders": orders,
         "exceptions": _exceptions(orders),
@@ -63,7 +94,28 @@ def read_books(env, day, ids: dict, log) -> dict:
     }
 
 
-def _order_facts(env, order, record, sale, cases) -> dict:
+def _case_facts(case, sale, bounce_cases) -> dict:
+    """A case as plain data: its owner, deadlines and the reason it records."""
+    release_hold = bool(sale) and sale.shop_case_id == case
+    return {
+        "name": case.display_name,
+        "owned": bool(case.queue_id or case.user_id),
+        "queue": case.queue_id.name or "",
+        "sla_deadline": bool(case.sla_resolution_deadline or case.sla_first_response_deadline),
+        "code": case.shop_exception_code or "",
+        "shipping_record": bool(
+            "shipping_exchange_record_id" in case._fields and case.shipping_exchange_record_id
+        ),
+        "review_reply": bool("review_request_id" in case._fields and case.review_request_id),
+        "bounce": case.id in bounce_cases,
+        "payment_overdue": bool(sale) and sale.shop_overdue_case_id == case,
+        "release_hold": release_hold,
+        "reason": str(case.description or "") if release_hold else "",
+        "created": case.create_date,
+    }
+
+
+def _order_facts(env, order, record, sale, cases, bounce_cases=frozenset()) -> dict:
     released = order.created_at
     facts = {
         "index": order.index,
@@ -76,19 +128,7 @@ def _order_facts(env, order, record, sale, cases) -> dict:
         "sale_order": sale.name or "",
         "release_state": sale.shop_release_state or "" if sale else "",
         "stage_seconds": {},
-        "cases": [
-            {
-                "name": case.display_name,
-                "owned": bool(case.queue_id or case.user_id),
-                "queue": case.queue_id.name or "",
-                "sla_deadline": bool(
-                    case.sla_resolution_deadline or case.sla_first_response_deadline
-                ),
-                "code": case.shop_exception_code or "",
-                "created": case.create_date,
-            }
-            for case in cases
-        ],
+        "cases": [_case_facts(case, sale, bounce_cases) for case in cases],
     }
     stages = dict.fromkeys(STAGES, False)
     times = {}
@@ -164,16 +204,21 @@ def _why_unpaid(env, sale, invoices) -> str:
 
 
 def _exceptions(orders) -> dict:
-    """Per kind: planted, found (an owned case with SLA on the order)."""
+    """Per kind: planted, found (an owned case with SLA of that kind on the order)."""
     result = {}
     for kind in EXCEPTION_KINDS:
         planted = [o for o in orders if o["planted"] == kind]
-        found = [o for o in planted if any(c["owned"] and c["sla_deadline"] for c in o["cases"])]
+        found, cases = [], []
+        for order in planted:
+            of_kind = [c for c in order["cases"] if case_kind(c) == kind]
+            if any(c["owned"] and c["sla_deadline"] for c in of_kind):
+                found.append(order)
+                cases += [c["name"] for c in of_kind]
         result[kind] = {
             "planted": len(planted),
             "found": len(found),
             "missed": [o["number"] for o in planted if o not in found],
-            "cases": [c["name"] for o in found for c in o["cases"]][:3],
+            "cases": cases[:3],
         }
     return result
 

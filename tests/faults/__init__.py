@@ -1,8 +1,11 @@
 """Fault injection: faults put into the running flow, then the books are checked.
 
 Here (pytest): CPython's e-mail corpus and hostile header bytes through the inbox's pure
-parsers, and real Odoo processes (``test_cron_kill``, marked ``heavy``): a cron worker
-SIGKILLed mid-batch and restarted, two workers on the same mails at once.
+parsers, and real Odoo processes (marked ``heavy``): ``test_cron_kill``, a cron worker
+SIGKILLed mid-batch and restarted and two workers on the same mails at once;
+``test_cron_kill_orders``, the same for the order processing cron, and two workers at
+once on the carrier export (FTP), on opening cases for unmatched payments and on creating
+a company's default exception queue.
 
 The Odoo-level fault tests live in the addons (``addons/*/tests/test_faults_*.py``):
 IMAP killed mid-fetch, the e-mail corpus, fuzzed MIME and a 50 MB attachment through the
