@@ -32,7 +32,7 @@ CUSTOM_COLUMNS = {
 }
 
 
-# a generic shop's order file in our JSON format (tests/data/shops/generic/orders.json)
+# a generic shop's order file in our JSON format (also read from folders in test_order_folder)
 JSON_FILE = {
     "orders": [
         {

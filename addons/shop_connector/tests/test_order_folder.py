@@ -17,6 +17,7 @@ from ..adapters.statement_folder import SftpStatementFolder
 from .common import ShopConnectorCase
 from .payment_common import ShopPaymentCase
 from .test_csv_mapping import CUSTOM_COLUMNS, CUSTOM_CSV
+from .test_csv_mapping import JSON_FILE as JSON_ORDER
 
 SERVERS = Path(__file__).resolve().parents[3] / "tests" / "integration" / "servers"
 
@@ -41,32 +42,6 @@ def _load(name):
             del sys.modules[module_name]
             raise
     return sys.modules[module_name]
-
-
-JSON_ORDER = {
-    "orders": [
-        {
-            "external_id": "WEB-7",
-            "number": "7",
-            "created_at": "2024-07-06T09:00:00Z",
-            "status": "paid",
-            "payment_method": "paypal",
-            "currency": "EUR",
-            "total": "24.90",
-            "customer": {"email": "jan@example.de", "name": "Jan Muster"},
-            "billing": {
-                "name": "Jan Muster",
-                "street": "Ring 2",
-                "zip": "80331",
-                "city": "München",
-                "country_code": "DE",
-            },
-            "lines": [
-                {"external_id": "1", "sku": "TS-100-BLK-M", "quantity": "1", "unit_price": "24.90"}
-            ],
-        }
-    ]
-}
 
 
 @tagged("post_install", "-at_install")
