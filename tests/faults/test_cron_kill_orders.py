@@ -570,14 +570,6 @@ print("PROCESSED", queue.id)
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="crm.shop.queue._shop_default_exception_queue_id (mail_crm_shop/models/"
-    "crm_shop_queue_default.py) checks for the company's default queue, then creates it and "
-    "its external id: two transactions doing so at once both create a queue and the second "
-    "fails on ir_model_data's unique index (UniqueViolation), which aborts the calling cron "
-    "(e.g. shop.payment.account._cron_open_unmatched_cases has no savepoint per line)",
-)
 def test_two_workers_creating_the_default_exception_queue_at_once(scratch_db, tmp_path):
     db = scratch_db
     output = db.run_shell(RACE_SEED, tmp_path / "race-seed.log")

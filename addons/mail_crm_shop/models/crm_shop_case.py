@@ -316,12 +316,12 @@ class CrmShopCase(models.Model):
             except ValueError as exc:  # business hours too short: say so, keep the case
                 deadlines = None
                 case.message_post(body=self.env._("No service level deadline: %s", exc))
-            case.write(
-                {
-                    "sla_first_response_deadline": deadlines and deadlines.first_response,
-                    "sla_resolution_deadline": deadlines and deadlines.resolution,
-                }
-            )
+            vals = {
+                "sla_first_response_deadline": deadlines and deadlines.first_response,
+                "sla_resolution_deadline": deadlines and deadlines.resolution,
+            }
+            if any(vals.values()) or any(case[name] for name in vals):  # else nothing changes
+                case.write(vals)
 
     def _record_resolution(self):
         now = fields.Datetime.now()

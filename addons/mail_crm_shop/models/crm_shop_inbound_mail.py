@@ -272,6 +272,7 @@ class CrmShopInboundMail(models.Model):
         decision = self._decide_followup(case, headers) if case else "new"
         thread = self._post_to_case(msg_dict, case if decision != "new" else None, batch)
         self._remember_routing(batch, msg_dict["message_id"], thread)
+        self._acknowledge_new_case(thread, decision, headers, message)
         if decision == "reopen":
             case.write({"state": "in_progress" if case.user_id else "new"})
             case.message_post(

@@ -23,7 +23,9 @@ before (``crm.shop.inbound.mail._find_case``) and the lookups of a batch are don
 from odoo import models
 from odoo.tools import email_normalize, email_split
 
+from .crm_shop_inbound_mail import running_routing_batch
 from .crm_shop_search_document import DEFER_KEY
+from .mail_message import ANY_THREAD, THREADS_WITH_MESSAGES
 
 CASE_SEQUENCE_CODE = "crm.shop.case"
 MAX_RESERVED_NUMBERS = 500
@@ -127,6 +129,20 @@ class CrmShopInboundMail(models.Model):
             )
         return batch.extras[key]
 
+    def _gateway_parent_id(self, case, parent_id, batch, new_case):
+        """``case._message_compute_parent_id(parent_id)``, without its query for a case
+        this mail just opened that has no message yet (the running batch records every
+        thread a message is created on, see ``mail.message.create``)."""
+        threads = batch.extras.get(THREADS_WITH_MESSAGES, ())
+        if (
+            new_case
+            and batch is running_routing_batch(self.env)
+            and (case._name, case.id) not in threads
+            and ANY_THREAD not in threads
+        ):
+            return False
+        return case._message_compute_parent_id(parent_id)
+
     def _post_inbound_message(self, case, msg_dict, batch, new_case):
         """Create the mail's message on ``case`` as ``message_post`` from the gateway."""
         Message = self.env["mail.message"].sudo()
@@ -158,7 +174,7 @@ class CrmShopInboundMail(models.Model):
             model=case._name,
             res_id=case.id,
             body=msg_dict.get("body") or "",
-            parent_id=case._message_compute_parent_id(parent_id),
+            parent_id=self._gateway_parent_id(case, parent_id, batch, new_case),
             subject=msg_dict.get("subject") or False,
             subtype_id=subtype_id,
             partner_ids=ping,

@@ -330,18 +330,15 @@ def _sale_order_of(document):
 
 
 def _bounce_queue(document, order):
-    """The shop's exception queue of the order, else the company's first queue."""
+    """The shop's exception queue of the order, else the company's default exception
+    queue (owned, with service level targets)."""
     backend = order.sudo()["shop_backend_id"] if "shop_backend_id" in order._fields else False
     if backend and hasattr(backend, "_get_exception_queue"):
         queue = backend._get_exception_queue()
         if queue:
             return queue
     company = order.company_id or document.env.company
-    return (
-        document.env["crm.shop.queue"]
-        .sudo()
-        .search(Domain("company_id", "in", [company.id, False]), limit=1)
-    )
+    return document.env["crm.shop.queue"].sudo()._shop_exception_queue(company)
 
 
 def _most_significant(statuses):

@@ -3,7 +3,11 @@
 from odoo import api, models
 
 from ..services.fulltext import html_to_text
+from .crm_shop_inbound_mail import running_routing_batch
 
+# batch.extras key: the (model, res_id) threads a message was created on while the batch ran
+THREADS_WITH_MESSAGES = "threads_with_messages"
+ANY_THREAD = ("*", 0)
 MESSAGE_SEARCH_FIELDS = ("body", "subject", "model", "res_id", "subtype_id", "message_type")
 
 
@@ -14,6 +18,15 @@ class MailMessage(models.Model):
     def create(self, vals_list):
         messages = super().create(vals_list)
         messages._index_search_documents()
+        batch = running_routing_batch(self.env)
+        if batch is not None:  # lets the gateway skip the parent look-up on a new case
+            threads = batch.extras.setdefault(THREADS_WITH_MESSAGES, set())
+            context = self.env.context
+            for vals in vals_list:
+                model = vals.get("model") or context.get("default_model")
+                res_id = vals.get("res_id") or context.get("default_res_id")
+                # a thread not known from the values: no case of the batch is sure
+                threads.add((model, res_id) if model and res_id else ANY_THREAD)
         return messages
 
     def write(self, vals):

@@ -98,8 +98,13 @@ def strip_nul_headers(message: Message) -> Message:
     PostgreSQL refuses NUL in text. The raw bytes may be clean while an encoded word
     (``=?utf-8?q?=00?=``) decodes to NUL; Odoo's mail gateway would then use that value
     in queries (the parent message lookup) and fail. Returns ``message``.
+
+    Only headers that can decode to NUL are parsed: a raw NUL, an encoded word
+    (``=?``) or a percent-encoded RFC 2231 parameter (``%``); the others are left as
+    they are, unparsed.
     """
-    for name in dict.fromkeys(message.keys()):
+    suspects = [name for name, value in message.raw_items() if _may_decode_to_nul(value)]
+    for name in dict.fromkeys(suspects):
         try:
             values = [str(value) for value in message.get_all(name) or []]
         except HEADER_PARSE_ERRORS:  # the stdlib fails on some broken headers: left as is
@@ -110,6 +115,12 @@ def strip_nul_headers(message: Message) -> Message:
                 text = value.replace("\x00", "")
                 message[name] = text.replace("\r", " ").replace("\n", " ")
     return message
+
+
+def _may_decode_to_nul(value) -> bool:
+    if not isinstance(value, str):  # a header object set by code: check its text
+        value = str(value)
+    return "\x00" in value or "=?" in value or "%" in value
 
 
 def clean_parsed_mail(msg_dict: dict) -> dict:

@@ -29,6 +29,10 @@ class TestMailBounceCase(MailTrackingCommon):
     def _cases(self):
         return self.env["crm.shop.case"].search([("sale_order_id", "=", self.order.id)])
 
+    def _exception_queue(self):
+        """Where a bounce of a mail without a shop's own exception queue goes."""
+        return self.env["crm.shop.queue"]._shop_exception_queue(self.env.company)
+
     def test_bounced_invoice_mail_opens_one_owned_case_on_its_order(self):
         self._bounce_for(self.invoice, POSTFIX_MESSAGE_ID)
         line = self._tracking(self.invoice).line_ids
@@ -38,7 +42,7 @@ class TestMailBounceCase(MailTrackingCommon):
             [
                 {
                     "sale_order_id": self.order.id,
-                    "queue_id": self.queue.id,
+                    "queue_id": self._exception_queue().id,
                     "partner_id": self.buyer.id,
                     "email_from": "max.mustermann@kunde-beispiel.de",
                 }
@@ -64,7 +68,7 @@ class TestMailBounceCase(MailTrackingCommon):
         self._bounce_for(self.invoice, "<third.try@odoo.haendler-beispiel.de>")
         cases = self._cases()
         self.assertEqual(len(cases), 2)
-        self.assertEqual((cases - case).queue_id, self.queue)
+        self.assertEqual((cases - case).queue_id, self._exception_queue())
 
     def test_bounce_of_a_mail_without_order_opens_a_case_in_the_inbox(self):
         invoice = self._create_invoice(self.buyer)
@@ -72,7 +76,10 @@ class TestMailBounceCase(MailTrackingCommon):
         case = self._tracking(invoice).line_ids.bounce_case_id
         self.assertTrue(case)
         self.assertFalse(case.sale_order_id)
-        self.assertTrue(case.queue_id)
+        # not the company's first queue: the default exception queue, with its deadlines
+        self.assertEqual(case.queue_id, self._exception_queue())
+        self.assertNotEqual(case.queue_id, self.queue)
+        self.assertTrue(case.sla_resolution_deadline)
         self.assertIn(invoice.display_name, case.name)
 
     def test_delivered_mail_opens_no_case(self):

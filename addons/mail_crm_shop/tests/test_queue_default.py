@@ -1,8 +1,10 @@
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo.tests import tagged
+from odoo.exceptions import ConcurrencyError
+from odoo.tests import new_test_user, tagged
 
 from .common import MailCrmShopCase
 
@@ -81,3 +83,87 @@ class TestDefaultExceptionQueue(MailCrmShopCase):
         )
         elsewhere = self.Queue._shop_exception_queue(self.shop_company)
         self.assertNotIn(self.agent, elsewhere.member_ids, "not a user of that company")
+
+    def _registered(self, company):
+        return self.env["ir.model.data"].search(
+            [
+                ("module", "=", "mail_crm_shop"),
+                ("name", "=", f"crm_shop_queue_exceptions_company_{company.id}"),
+            ]
+        )
+
+    def test_a_new_company_has_its_queue_from_the_start(self):
+        company = self.env["res.company"].create({"name": "Neuer Shop KG"})
+        known = self._registered(company)
+        self.assertEqual(len(known), 1, "created with the company, not on first use")
+        queue = self.Queue.browse(known.res_id)
+        self.assertEqual(queue.company_id, company)
+        self.assertEqual(queue.sla_calendar_id, company.resource_calendar_id)
+        self.assertEqual(self.Queue._shop_exception_queue(company), queue)
+        self.assertEqual(self.Queue.search_count([("company_id", "=", company.id)]), 1)
+
+    def test_companies_without_a_queue_get_one_at_install(self):
+        company = self.env["res.company"].create({"name": "Altbestand AG"})
+        queue = self.Queue._shop_exception_queue(company)
+        queue.unlink()  # as a database from before the queue was created with the company
+        self.Queue._shop_create_missing_default_queues()
+        again = self.Queue.browse(self._registered(company).res_id)
+        self.assertTrue(again.exists())
+        self.assertEqual(again.company_id, company)
+        self.Queue._shop_create_missing_default_queues()
+        self.assertEqual(self.Queue.search_count([("company_id", "=", company.id)]), 1)
+
+    def test_a_concurrent_creation_is_retried_not_doubled(self):
+        """The transaction that loses the race cannot see the winner's queue (its
+        snapshot is older): it gets a retryable ConcurrencyError, no second queue, and
+        its transaction stays usable."""
+        company = self.env["res.company"].create({"name": "Wettlauf OHG"})
+        winner = self.Queue._shop_exception_queue(company)
+        queues = self.Queue.search_count([])
+        unseen = patch.object(
+            type(self.Queue),
+            "_shop_default_queue_data",
+            lambda self, company: self.env["ir.model.data"],
+        )
+        with unseen, self.assertRaises(ConcurrencyError):
+            self.Queue._shop_default_exception_queue_id(company)
+        self.assertEqual(self.Queue.search_count([]), queues, "no second queue")
+        self.assertEqual(self.Queue._shop_exception_queue(company), winner)
+
+    def test_new_team_members_join_the_default_queues(self):
+        queue = self.Queue._shop_exception_queue(self.env.company)
+        newcomer = new_test_user(self.env, "inbox_newcomer", groups="mail_crm_shop.group_user")
+        self.assertIn(newcomer, queue.member_ids)
+        outsider = new_test_user(self.env, "outsider", groups="base.group_user")
+        self.assertNotIn(outsider, queue.member_ids)
+        outsider.group_ids |= self.env.ref("mail_crm_shop.group_user")
+        self.assertIn(outsider, queue.member_ids, "joined the team later")
+        other = self.Queue._shop_exception_queue(self.shop_company)
+        self.assertNotIn(newcomer, other.member_ids)
+        newcomer.company_ids |= self.shop_company
+        self.assertIn(newcomer, other.member_ids, "now works for that company too")
+        # a manager trims the queue: later edits of the user do not add them back
+        queue.member_ids -= newcomer
+        newcomer.write(
+            {"name": "Nora Newcomer", "group_ids": [(4, self.env.ref("base.group_user").id)]}
+        )
+        self.assertNotIn(newcomer, queue.member_ids)
+
+    def test_the_queue_follows_the_company_business_hours(self):
+        company = self.env["res.company"].create({"name": "Stundenshop GmbH"})
+        queue = self.Queue._shop_exception_queue(company)
+        self.assertFalse(queue.sla_calendar_hours)
+        company.resource_calendar_id = False
+        self.assertTrue(queue.sla_calendar_hours, "no business hours: around the clock")
+        self.assertEqual(queue.sla_first_response_hours, 24.0)
+        calendar = self._create_resource_calendar(company_id=company.id)
+        company.resource_calendar_id = calendar
+        self.assertEqual(queue.sla_calendar_id, calendar)
+        self.assertFalse(queue.sla_calendar_hours)
+        self.assertEqual(queue.sla_first_response_hours, 4.0)
+        # a manager's own targets and hours stay when the company's change
+        own = self._create_resource_calendar(company_id=company.id)
+        queue.write({"sla_calendar_id": own.id, "sla_first_response_hours": 2.0})
+        company.resource_calendar_id = self._create_resource_calendar(company_id=company.id)
+        self.assertEqual(queue.sla_calendar_id, own)
+        self.assertEqual(queue.sla_first_response_hours, 2.0)
