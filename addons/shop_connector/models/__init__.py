@@ -1,5 +1,6 @@
 from . import (
     account_bank_statement_line,
+    account_move,
     crm_shop_case,
     product_product,
     product_template,
@@ -20,8 +21,10 @@ from . import (
     shop_payer_mapping,
     shop_payment_account,
     shop_payment_account_files,
+    shop_payment_account_rematch,
     shop_payment_match,
     shop_payment_match_confirm,
+    shop_payment_match_store,
     shop_payment_method_map,
     shop_sync_job,
     stock_picking,

@@ -121,6 +121,7 @@ class ShopOrderImport(models.Model):
             end_batch(token)
         if batch.mail_queued:  # once for the batch rather than after every order
             self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
+        self.env["shop.payment.account"]._shop_trigger_rematch(records)  # paid before imported
 
     def _prefetch_batch(self):
         orders = {}

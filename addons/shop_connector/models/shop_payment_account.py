@@ -282,9 +282,24 @@ class ShopPaymentAccount(models.Model):
         for line in due[:batch_size]:
             locked = line._shop_try_lock_for_update().filtered(lambda rec: not rec.shop_case_id)
             if locked:
-                locked.shop_payment_account_id._open_unmatched_case(locked)
+                locked.shop_payment_account_id._open_unmatched_case_safely(locked)
             if not cron._commit_progress(1):
                 break
+
+    def _open_unmatched_case_safely(self, line):
+        """Open the case of ``line``; a failure is written on the movement (its list shows
+        why) and the next run tries again, the other movements go on."""
+        try:
+            with self.env.cr.savepoint():
+                self._open_unmatched_case(line)
+        except Exception as exc:  # noqa: BLE001 - unit-of-work boundary, recorded
+            _logger.warning(
+                "Payment account %s: no case for movement %s: %s", self.name, line.id, exc
+            )
+            line.shop_match_reason = self.env._(
+                "Opening a case for this payment failed (tried again tomorrow): %s",
+                f"{type(exc).__name__}: {exc}",
+            )
 
     def _open_unmatched_case(self, line):
         self.ensure_one()

@@ -1,4 +1,5 @@
 import logging
+import re
 from decimal import Decimal
 
 from odoo import api, fields, models
@@ -17,6 +18,7 @@ CANDIDATE_INVOICE_FIELDS = [
     "amount_residual",
     "invoice_date",
 ]
+_HAS_DIGIT = re.compile(r"\d")
 MATCH_STATES = [
     ("proposed", "To confirm"),
     ("confirmed", "Confirmed"),
@@ -86,13 +88,23 @@ class ShopPaymentMatch(models.Model):
     # --- matching --------------------------------------------------------------
 
     @api.model
-    def _match_statement_lines(self, lines):
-        """Propose matches for the open movements among ``lines`` (replacing old proposals)."""
+    def _match_statement_lines(self, lines, keep=False):
+        """Propose matches for the open movements among ``lines``.
+
+        Old proposals are replaced; with ``keep`` (matching again later, when new orders
+        or invoices may have appeared) they stay unless a better candidate turned up or
+        their order or invoices are no longer open. Confirmed and rejected matches are
+        never touched, and what a person rejected is never proposed again.
+        """
         lines = lines.filtered(lambda line: not line.is_reconciled and line.shop_transaction_key)
         if not lines:
             return self
-        self.search([("statement_line_id", "in", lines.ids), ("state", "=", "proposed")]).unlink()
+        if not keep:
+            self.search(
+                [("statement_line_id", "in", lines.ids), ("state", "=", "proposed")]
+            ).unlink()
         matches = self
+        confirmed = set()  # candidates confirmed in this run: one payment confirms each
         for company in lines.company_id:
             candidates, records = self._build_candidates(company)
             payers = self.env["shop.payer.mapping"]
@@ -117,7 +129,7 @@ class ShopPaymentMatch(models.Model):
                     rates=self._get_rates(company),
                 )
                 for line, result in zip(account_lines, results, strict=True):
-                    matches |= self._store_result(line, result, records, account)
+                    matches |= self._store_result(line, result, records, account, confirmed)
         return matches
 
     @api.model
@@ -241,48 +253,6 @@ class ShopPaymentMatch(models.Model):
             **common,
         )
 
-    def _store_result(self, line, result, records, account):
-        rejected = {
-            (m.sale_order_id.id, tuple(sorted(m.invoice_ids.ids)))
-            for m in line.shop_match_ids.filtered(lambda m: m.state == "rejected")
-        }
-        pairs = [(p, self._prepare_match_vals(line, p, records)) for p in result.proposals]
-        pairs = [
-            (p, vals)
-            for p, vals in pairs
-            if (vals["sale_order_id"], tuple(sorted(vals["invoice_ids"][0][2]))) not in rejected
-        ]
-        matches = self.create([vals for _p, vals in pairs])
-        line.shop_match_reason = result.reason or False
-        auto = result.auto_confirm
-        if not (auto and account.auto_confirm and auto.score >= account.auto_confirm_threshold):
-            return matches
-        for (proposal, _vals), match in zip(pairs, matches, strict=True):
-            if proposal is auto and len(proposal.candidate_ids) == 1:
-                match._auto_confirm()
-        return matches
-
-    @api.model
-    def _prepare_match_vals(self, line, proposal, records):
-        chosen = [records[cid] for cid in proposal.candidate_ids]
-        orders = [r for r in chosen if r._name == "sale.order"]
-        invoices = [r.id for r in chosen if r._name == "account.move"]
-        return {
-            "statement_line_id": line.id,
-            "partner_id": chosen[0].partner_id.commercial_partner_id.id,
-            "sale_order_id": orders[0].id if orders else False,
-            "invoice_ids": [fields.Command.set(invoices)],
-            "score": proposal.score,
-            "needs_person": proposal.needs_person,
-            "reason": proposal.reason or False,
-            "evidence_ids": [
-                fields.Command.create(
-                    {"rule": evidence.rule, "points": evidence.points, "detail": evidence.detail}
-                )
-                for evidence in proposal.evidence
-            ],
-        }
-
     # --- actions ---------------------------------------------------------------
 
     def action_reject(self):
@@ -296,7 +266,8 @@ class ShopPaymentMatch(models.Model):
         """Confirm without a person; a failure leaves the proposal for a person."""
         try:
             with self.env.cr.savepoint():
-                self._confirm(auto=True)
+                # matching runs already: posting the order's invoice need not trigger it
+                self.with_context(shop_payment_no_rematch=True)._confirm(auto=True)
         except UserError as exc:
             _logger.info("Payment match %s not confirmed automatically: %s", self.id, exc)
             self.statement_line_id.shop_match_reason = str(exc)
@@ -314,8 +285,12 @@ class ShopPaymentMatchEvidence(models.Model):
 
 
 def _shop_refs(orders):
-    """The shop's own order numbers of ``orders`` (what PayPal and customers quote)."""
-    return tuple(sorted({ref for ref in orders.mapped("shop_external_ref") if ref}))
+    """The shop's own order numbers of ``orders`` (what PayPal and customers quote): the
+    imported shop number and a customer reference holding a number (a marketplace's
+    order id typed in by hand; a word like "Telefon" would be found in any purpose)."""
+    refs = orders.mapped("shop_external_ref")
+    refs += [ref for ref in orders.mapped("client_order_ref") if ref and _HAS_DIGIT.search(ref)]
+    return tuple(sorted({ref.strip() for ref in refs if ref and ref.strip()}))
 
 
 def _money(value):

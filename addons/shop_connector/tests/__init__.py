@@ -23,6 +23,7 @@ from . import (
     test_payment_folder,
     test_payment_import,
     test_payment_matching,
+    test_payment_rematch,
     test_payment_shop_number,
     test_shop_settings,
     test_sync_jobs,
