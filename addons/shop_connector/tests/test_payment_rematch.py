@@ -225,8 +225,15 @@ class TestPaymentRematch(ShopPaymentCase, ShopConnectorCase):
                 raise ValueError("queue unavailable")
             return original(account, line)
 
-        with patch.object(account_class, "_open_unmatched_case", failing):
+        with (
+            patch.object(account_class, "_open_unmatched_case", failing),
+            self.assertLogs(
+                "odoo.addons.shop_connector.models.shop_payment_account", "WARNING"
+            ) as logged,
+        ):
             self._run_cron("shop_connector.ir_cron_open_unmatched_cases")
+        self.assertIn(f"no case for movement {broken.id}: queue unavailable", logged.output[0])
+        self.assertEqual(len(logged.output), 1, "only the broken payment failed")
         (broken | fine).invalidate_recordset()
         self.assertTrue(fine.shop_case_id, "the other payment got its case")
         self.assertFalse(broken.shop_case_id)
