@@ -4,9 +4,9 @@ Here (pytest): CPython's e-mail corpus and hostile header bytes through the inbo
 parsers, and real Odoo processes (marked ``heavy``): ``test_cron_kill``, a cron worker
 SIGKILLed mid-batch and restarted and two workers on the same mails at once;
 ``test_cron_kill_orders``, the same for the order processing cron, and two workers at
-once on the carrier export (FTP), on opening cases for unmatched payments and on creating
-a company's default exception queue; ``test_cron_payments_rematch``, two workers matching
-open payments again at once and two re-creating a deleted default exception queue.
+once on the carrier export (FTP) and on opening cases for unmatched payments;
+``test_cron_payments_rematch``, two workers matching open payments again at once and two
+re-creating a deleted default exception queue.
 
 The Odoo-level fault tests live in the addons (``addons/*/tests/test_faults_*.py``):
 IMAP killed mid-fetch, the e-mail corpus, fuzzed MIME and a 50 MB attachment through the

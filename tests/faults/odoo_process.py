@@ -160,3 +160,39 @@ def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "co
             return value
         time.sleep(interval)
     raise TimeoutError(f"{what} not reached within {timeout:.0f}s")
+
+
+def run_at_once(db: ScratchDatabase, tmp_path: Path, name: str, scripts, timeout: float = 300):
+    """Start one ``odoo shell`` worker per script and release them at the same moment;
+    return their outputs, each worker having ended cleanly (exit 0, no traceback).
+
+    ``scripts``: one callable per worker, ``(ready, go) -> script``; the script touches
+    ``ready`` once loaded and waits for ``go``, made when every worker is ready.
+    """
+    ready = [tmp_path / f"{name}-ready-{i}" for i in range(len(scripts))]
+    go = tmp_path / f"{name}-go"
+    logs = [tmp_path / f"{name}-{i}.log" for i in range(len(scripts))]
+    workers = [
+        db.shell(render(flag, go), log)
+        for render, flag, log in zip(scripts, ready, logs, strict=True)
+    ]
+    try:
+        wait_until(
+            lambda: (
+                all(flag.exists() for flag in ready) or any(w.poll() is not None for w in workers)
+            ),
+            timeout=240,
+            what="all workers loaded",
+        )
+        go.touch()
+        started = time.monotonic()
+        for worker in workers:
+            worker.wait(max(1.0, timeout - (time.monotonic() - started)))
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                kill_group(worker)
+    outputs = [log.read_text(errors="replace") for log in logs]
+    for worker, output in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0 and "Traceback" not in output, output[-4000:]
+    return outputs

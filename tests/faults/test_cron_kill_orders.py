@@ -13,8 +13,8 @@ confirms it and creates its delivery, one committed unit of work per order. Then
   FTP server (pyftpdlib, in this process), and two processes run the shipping exchange's
   export cron (``shipping.exchange.record._cron_send``) at the same moment;
 * two processes run the cron opening a case per unmatched bank payment
-  (``shop.payment.account._cron_open_unmatched_cases``) at the same moment, and two
-  create a company's default exception queue at once (first use, a known race).
+  (``shop.payment.account._cron_open_unmatched_cases``) at the same moment (two workers
+  creating a company's default exception queue at once: ``test_cron_payments_rematch``).
 
 After each: every import done exactly once, exactly one sale order per external id, each
 order confirmed once (one delivery, one order-received mail), no import left pending, in
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 import pytest
 from pyftpdlib.handlers import DTPHandler, FTPHandler
@@ -35,7 +34,7 @@ from pyftpdlib.handlers import DTPHandler, FTPHandler
 from benchmarks.order_import import SKUS, make_orders
 from tests.integration.servers.ftp import _serve as _serve_ftp
 
-from .odoo_process import ScratchDatabase, kill_group, odoo_available, wait_until
+from .odoo_process import ScratchDatabase, kill_group, odoo_available, run_at_once, wait_until
 
 ODOO_OK, ODOO_REASON = odoo_available()
 pytestmark = [pytest.mark.heavy, pytest.mark.skipif(not ODOO_OK, reason=ODOO_REASON)]
@@ -323,32 +322,9 @@ print("WORKER DONE")
 
 def _run_twins(db, tmp_path, script, name):
     """Start two workers running ``script`` at the same moment; return what each processed."""
-    ready = [tmp_path / f"{name}-ready-a", tmp_path / f"{name}-ready-b"]
-    go = tmp_path / f"{name}-go"
-    logs = [tmp_path / f"{name}-{i}.log" for i in range(2)]
-    workers = [
-        db.shell(script.format(ready=flag, go=go), log)
-        for flag, log in zip(ready, logs, strict=True)
-    ]
-    try:
-        wait_until(
-            lambda: (
-                all(flag.exists() for flag in ready) or any(w.poll() is not None for w in workers)
-            ),
-            timeout=240,
-            what="both workers loaded",
-        )
-        go.touch()
-        started = time.monotonic()
-        for worker in workers:
-            worker.wait(max(1.0, 300 - (time.monotonic() - started)))
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                kill_group(worker)
-    outputs = [log.read_text(errors="replace") for log in logs]
-    for worker, output in zip(workers, outputs, strict=True):
-        assert worker.returncode == 0 and "Traceback" not in output, output[-4000:]
+    outputs = run_at_once(
+        db, tmp_path, name, [lambda ready, go: script.format(ready=ready, go=go)] * 2
+    )
     return [
         [int(x) for x in output.split("PROCESSED", 1)[1].split()[0].split(",") if x]
         if "PROCESSED " in output and output.split("PROCESSED", 1)[1].split()
@@ -536,78 +512,3 @@ def test_two_workers_on_the_same_unmatched_payments_open_each_case_once(scratch_
     _assert_payment_books(db, account_id)
     db.run_shell(CASES_AGAIN, tmp_path / "cases-again.log")
     _assert_payment_books(db, account_id)
-
-
-# two workers open the first exception case of a company at the same moment: each creates
-# the company's default "Exceptions" queue in its own transaction; the barrier makes both
-# reach the creation before either commits, as two crons do on a fresh company
-RACE_SEED = """
-company = env["res.company"].create({"name": "Faults Wettlauf GmbH"})
-env.cr.commit()
-print("COMPANY", company.id)
-"""
-
-RACE_WORKER = """
-import pathlib, time
-Queue = env["crm.shop.queue"]
-model_class = type(Queue)
-original = model_class._shop_create_default_exception_queue
-def at_the_barrier(self, company):
-    queue = original(self, company)
-    pathlib.Path("{mine}").touch()
-    deadline = time.monotonic() + 20
-    while not pathlib.Path("{other}").exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return queue
-model_class._shop_create_default_exception_queue = at_the_barrier
-env.cr.commit()
-pathlib.Path("{ready}").touch()
-while not pathlib.Path("{go}").exists():
-    time.sleep(0.02)
-queue = Queue._shop_exception_queue(env["res.company"].browse({company}))
-env.cr.commit()
-print("PROCESSED", queue.id)
-"""
-
-
-def test_two_workers_creating_the_default_exception_queue_at_once(scratch_db, tmp_path):
-    db = scratch_db
-    output = db.run_shell(RACE_SEED, tmp_path / "race-seed.log")
-    company_id = int(output.split("COMPANY", 1)[1].split()[0])
-    flags = [tmp_path / "race-created-a", tmp_path / "race-created-b"]
-    script = RACE_WORKER.replace("{company}", str(company_id))
-    scripts = [
-        script.replace("{mine}", str(flags[i])).replace("{other}", str(flags[1 - i]))
-        for i in range(2)
-    ]
-    ready = [tmp_path / "race-ready-a", tmp_path / "race-ready-b"]
-    go = tmp_path / "race-go"
-    logs = [tmp_path / f"race-{i}.log" for i in range(2)]
-    workers = [
-        db.shell(text.replace("{ready}", str(flag)).replace("{go}", str(go)), log)
-        for text, flag, log in zip(scripts, ready, logs, strict=True)
-    ]
-    try:
-        wait_until(
-            lambda: (
-                all(flag.exists() for flag in ready) or any(w.poll() is not None for w in workers)
-            ),
-            timeout=240,
-            what="both workers loaded",
-        )
-        go.touch()
-        for worker in workers:
-            worker.wait(120)
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                kill_group(worker)
-    outputs = [log.read_text(errors="replace") for log in logs]
-    for worker, output in zip(workers, outputs, strict=True):
-        assert worker.returncode == 0 and "Traceback" not in output, output[-4000:]
-    queues = {output.split("PROCESSED", 1)[1].split()[0] for output in outputs}
-    assert len(queues) == 1, "both workers got the same default queue"
-    [(defaults,)] = db.query(
-        "SELECT count(*) FROM crm_shop_queue WHERE company_id = %s", (company_id,)
-    )
-    assert defaults == 1, "one default exception queue for the company"

@@ -17,7 +17,7 @@ import os
 
 import pytest
 
-from .odoo_process import ScratchDatabase, kill_group, odoo_available, wait_until
+from .odoo_process import ScratchDatabase, odoo_available, run_at_once
 
 ODOO_OK, ODOO_REASON = odoo_available()
 pytestmark = [pytest.mark.heavy, pytest.mark.skipif(not ODOO_OK, reason=ODOO_REASON)]
@@ -153,31 +153,18 @@ def scratch_db():
 
 def _run_pair(db, tmp_path, scripts, name):
     """Start two ``odoo shell`` workers, release them at once; return their outputs."""
-    ready = [tmp_path / f"{name}-ready-{i}" for i in range(2)]
-    go = tmp_path / f"{name}-go"
-    logs = [tmp_path / f"{name}-{i}.log" for i in range(2)]
-    workers = [
-        db.shell(script.replace("{ready}", str(flag)).replace("{go}", str(go)), log)
-        for script, flag, log in zip(scripts, ready, logs, strict=True)
-    ]
-    try:
-        wait_until(
-            lambda: (
-                all(flag.exists() for flag in ready) or any(w.poll() is not None for w in workers)
-            ),
-            timeout=240,
-            what="both workers loaded",
-        )
-        go.touch()
-        for worker in workers:
-            worker.wait(300)
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                kill_group(worker)
-    outputs = [log.read_text(errors="replace") for log in logs]
-    for worker, output in zip(workers, outputs, strict=True):
-        assert worker.returncode == 0 and "Traceback" not in output, output[-4000:]
+    outputs = run_at_once(
+        db,
+        tmp_path,
+        name,
+        [
+            lambda ready, go, text=text: text.replace("{ready}", str(ready)).replace(
+                "{go}", str(go)
+            )
+            for text in scripts
+        ],
+    )
+    for output in outputs:
         assert "PROCESSED" in output, output[-4000:]
     return outputs
 
