@@ -7,5 +7,6 @@ from . import (
     shipping_exchange_record_intake,
     shipping_exchange_rule,
     stock_move,
+    stock_move_reservation,
     stock_picking,
 )

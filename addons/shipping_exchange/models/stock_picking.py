@@ -10,8 +10,12 @@ from odoo.addons.mail_crm_shop.services.errors import PermanentError
 from ..services.delivery_xml import Delivery, DeliveryLine, Recipient
 from ..services.packstation import detect_locker
 from ..services.routing import DeliveryFacts, route
+from .stock_move_reservation import ROUTE_LATER
 
 _logger = logging.getLogger(__name__)
+
+# a move in one of these states is not reserved in full
+UNRESERVED_MOVE_STATES = ("draft", "waiting", "confirmed", "partially_available")
 
 
 def _dec(value):
@@ -31,6 +35,13 @@ class StockPicking(models.Model):
     shipping_exchange_case_id = fields.Many2one(
         "crm.shop.case", string="Shipping case", readonly=True, copy=False
     )
+    shipping_exchange_sent_quantities = fields.Json(
+        string="Quantities sent to the carrier",
+        readonly=True,
+        copy=False,
+        help="The quantity of each line in the delivery order last built for the carrier "
+        "(what was reserved then); a confirmation ships at most these.",
+    )
 
     def action_assign(self):
         result = super().action_assign()
@@ -46,6 +57,17 @@ class StockPicking(models.Model):
             & Domain("state", "=", "assigned")
             & Domain("shipping_exchange_held", "=", False)
             & Domain("shipping_exchange_record_ids", "not any", sent)
+            & ~self._shipping_exchange_cod_partial_domain()
+        )
+
+    @api.model
+    def _shipping_exchange_cod_partial_domain(self):
+        """Cash-on-delivery deliveries not reserved in full: they wait for the rest of the
+        goods, as the carrier collects the whole order amount from one shipment."""
+        if "sale_id" not in self._fields or "shop_payment_method" not in self.sale_id._fields:
+            return Domain.FALSE  # without sale_stock and the shop connector, no COD
+        return Domain("sale_id", "any", Domain("shop_payment_method", "=", "cod")) & Domain(
+            "move_ids", "any", Domain("state", "in", list(UNRESERVED_MOVE_STATES))
         )
 
     @api.model
@@ -76,6 +98,8 @@ class StockPicking(models.Model):
         """Route the deliveries of ``self`` that are ready now (called by the stock operation
         that made them ready). A routing failure must not undo that operation: it is logged
         and the scheduled run routes the delivery later."""
+        if self.env.context.get(ROUTE_LATER):
+            return  # in the middle of a reservation: routed once it is done
         # stock and sales users need no exchange rights to make a delivery ready
         ready = self.sudo().filtered_domain(self._shipping_exchange_ready_domain())
         if not ready or not ready.env["shipping.exchange.rule"].search_count([], limit=1):
@@ -145,18 +169,41 @@ class StockPicking(models.Model):
         partner = self.partner_id
         return detect_locker(partner.street or "", partner.street2 or "", partner.name or "")
 
+    def _shipping_exchange_quantities(self):
+        """{move: quantity to ship}: what is reserved of each line, at most what was
+        ordered; a line with nothing reserved is left out (it stays for a backorder)."""
+        self.ensure_one()
+        quantities = {}
+        for move in self.move_ids.filtered(lambda m: m.state != "cancel"):
+            uom = move.product_uom
+            if uom.compare(move.quantity, move.product_uom_qty) >= 0:
+                quantities[move] = _dec(move.product_uom_qty)
+            elif not uom.is_zero(move.quantity):
+                quantities[move] = _dec(uom.round(move.quantity))
+        return quantities
+
+    def _shipping_exchange_sent(self):
+        """{move: quantity} of the delivery order the carrier got; before one was built,
+        what would be sent now."""
+        self.ensure_one()
+        sent = self.shipping_exchange_sent_quantities
+        if not sent:
+            return self._shipping_exchange_quantities()
+        return {move: Decimal(sent[str(move.id)]) for move in self.move_ids if str(move.id) in sent}
+
     def _shipping_exchange_facts(self):
         self.ensure_one()
-        moves = self.move_ids.filtered(lambda m: m.state != "cancel")
+        quantities = self._shipping_exchange_quantities()
+        moves = self.env["stock.move"].union(*quantities)
         categories = moves.product_id.categ_id
         parents = self.env["product.category"].search([("id", "parent_of", categories.ids)])
         order = self._shipping_exchange_sale_order()
         return DeliveryFacts(
             weight_kg=sum(
-                (_dec(m.product_id.weight) * _dec(m.product_uom_qty) for m in moves), Decimal(0)
+                (_dec(m.product_id.weight) * qty for m, qty in quantities.items()), Decimal(0)
             ),
             volume_m3=sum(
-                (_dec(m.product_id.volume) * _dec(m.product_uom_qty) for m in moves), Decimal(0)
+                (_dec(m.product_id.volume) * qty for m, qty in quantities.items()), Decimal(0)
             ),
             country=self.partner_id.country_id.code or "",
             packstation=self._shipping_exchange_locker().packstation,
@@ -173,8 +220,10 @@ class StockPicking(models.Model):
         )
 
     def _shipping_exchange_delivery(self):
-        """The pure :class:`Delivery` the carrier gets for this picking."""
+        """The pure :class:`Delivery` the carrier gets for this picking: the reserved
+        quantities, kept on the picking as the cap of the confirmation."""
         self.ensure_one()
+        quantities = self._shipping_exchange_quantities()
         partner = self.partner_id
         locker = self._shipping_exchange_locker()
         recipient = Recipient(
@@ -194,17 +243,30 @@ class StockPicking(models.Model):
             DeliveryLine(
                 sku=move.product_id.default_code or "",
                 name=move.product_id.display_name or "",
-                quantity=_dec(move.product_uom_qty),
+                quantity=qty,
                 weight_kg=_dec(move.product_id.weight),
                 ean=move.product_id.barcode or "",
             )
-            for move in self.move_ids.filtered(lambda m: m.state != "cancel")
+            for move, qty in quantities.items()
         )
         order = self._shipping_exchange_sale_order()
         # cash on delivery: the shop connector (if installed) knows the payment method
         cod = bool(
             order and "shop_payment_method" in order._fields and order.shop_payment_method == "cod"
         )
+        if cod and self.move_ids.filtered_domain([("state", "in", list(UNRESERVED_MOVE_STATES))]):
+            # reserved in full when it was routed, not any more: the COD amount is the order's
+            raise PermanentError(
+                self.env._(
+                    "Delivery %s is cash on delivery but not reserved in full: the carrier "
+                    "would collect the whole order amount for a part of it. Reserve the rest, "
+                    "then retry.",
+                    self.name,
+                )
+            )
+        self.shipping_exchange_sent_quantities = {
+            str(move.id): str(qty) for move, qty in quantities.items()
+        }
         return Delivery(
             reference=self.name,
             order_reference=order.name or self.origin or self.name,
@@ -221,7 +283,8 @@ class StockPicking(models.Model):
         """Write tracking and shipped quantities, then validate (backorder for the rest).
 
         ``move_quantities``: {move id: shipped quantity} instead of the confirmation's
-        lines (the portal); a move left out ships what was ordered.
+        lines (the portal); a move left out ships what was sent. A line ships at most
+        what the carrier was sent (the reserved part of a partly reserved delivery).
         """
         self.ensure_one()
         if self.state in ("done", "cancel"):
@@ -233,8 +296,9 @@ class StockPicking(models.Model):
                 )
             )
         moves = self.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
+        sent = self._shipping_exchange_sent()
         if move_quantities is not None:
-            self._shipping_exchange_set_move_quantities(moves, move_quantities)
+            self._shipping_exchange_set_move_quantities(moves, move_quantities, sent)
         elif confirmation.lines:
             shipped = {}
             for sku, qty in confirmation.lines:
@@ -250,25 +314,25 @@ class StockPicking(models.Model):
                 )
             for move in moves:
                 left = shipped.get(move.product_id.default_code, Decimal(0))
-                qty = min(left, _dec(move.product_uom_qty))
+                qty = min(left, sent.get(move, Decimal(0)))
                 shipped[move.product_id.default_code] = left - qty
                 move.quantity = float(qty)
         else:
             for move in moves:
-                move.quantity = move.product_uom_qty
+                move.quantity = float(sent.get(move, Decimal(0)))
         moves.picked = True
         if confirmation.tracking_ref:
             self.carrier_tracking_ref = confirmation.tracking_ref
         self.with_context(skip_backorder=True, skip_sms=True).button_validate()
 
-    def _shipping_exchange_set_move_quantities(self, moves, move_quantities):
+    def _shipping_exchange_set_move_quantities(self, moves, move_quantities, sent):
         unknown = set(move_quantities) - set(moves.ids)
         if unknown:
             raise PermanentError(
                 self.env._("Delivery %s was changed since the quantities were entered.", self.name)
             )
         for move in moves:
-            qty = _dec(move_quantities.get(move.id, move.product_uom_qty))
+            qty = _dec(move_quantities.get(move.id, sent.get(move, Decimal(0))))
             if qty < 0 or qty > _dec(move.product_uom_qty):
                 raise PermanentError(
                     self.env._(
@@ -279,4 +343,4 @@ class StockPicking(models.Model):
                         product=move.product_id.display_name,
                     )
                 )
-            move.quantity = float(qty)
+            move.quantity = float(min(qty, sent.get(move, Decimal(0))))

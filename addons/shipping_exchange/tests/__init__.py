@@ -5,6 +5,7 @@ from . import (
     test_exchange_record,
     test_faults_exchange,
     test_i18n,
+    test_partial_reservation,
     test_portal_and_profile,
     test_portal_page,
     test_routing,
