@@ -49,6 +49,7 @@ class ShippingExchangePortal(CustomerPortal):
             {
                 "records": records,
                 "moves": {record.id: record._portal_moves() for record in records},
+                "sent": {record.id: record._portal_sent_quantities() for record in records},
                 "entry_states": entry_states,
                 "page_name": "shipping",
                 "error": error,

@@ -106,7 +106,8 @@ class ShippingExchangeRecord(models.Model):
         """The carrier's entry on the portal for this sent delivery: checked now (a wrong
         entry changes nothing), stored as an incoming record, applied by the cron.
 
-        ``quantities``: {move id: text typed}; a line left out ships what was ordered.
+        ``quantities``: {move id: text typed}; a line left out ships what was sent (the
+        quantity of the delivery order the carrier got: what was reserved of it then).
         """
         self.ensure_one()
         if self.direction != "out" or self.state not in ("sent", "acknowledged"):
@@ -114,7 +115,7 @@ class ShippingExchangeRecord(models.Model):
         if self._open_portal_entries():
             raise UserError(self.env._("Your entry for this delivery is already received."))
         moves = self._portal_moves()
-        ordered = {move.id: Decimal(str(move.product_uom_qty)) for move in moves}
+        ordered = self._portal_sent_quantities()
         try:
             entry = check_portal_entry(tracking_text or "", quantities or {}, ordered)
         except EntryError as exc:
@@ -161,7 +162,18 @@ class ShippingExchangeRecord(models.Model):
         return record
 
     def _portal_moves(self):
-        return self.picking_id.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
+        """The open lines of the delivery order the carrier got (an unreserved line was
+        not sent: it stays for the backorder)."""
+        sent = self._portal_sent_quantities()
+        return self.picking_id.move_ids.filtered(lambda m: m.id in sent)
+
+    def _portal_sent_quantities(self):
+        """{move id: quantity sent to the carrier} of the open lines of the delivery."""
+        return {
+            move.id: qty
+            for move, qty in self.picking_id._shipping_exchange_sent().items()
+            if move.state not in ("done", "cancel")
+        }
 
     def _open_portal_entries(self):
         return self.search(
@@ -186,7 +198,7 @@ class ShippingExchangeRecord(models.Model):
             "not_a_number": lambda: _("Enter a number as the shipped quantity of %s.", product),
             "negative": lambda: _("The shipped quantity of %s cannot be negative.", product),
             "above_ordered": lambda: _(
-                "The shipped quantity of %(product)s is above the ordered %(ordered)s.",
+                "The shipped quantity of %(product)s is above the %(ordered)s to ship.",
                 product=product,
                 ordered=f"{float(exc.limit):g}",
             ),

@@ -174,7 +174,7 @@ class TestPortalConfirmation(IntakeCase):
     def test_wrong_quantities_change_nothing(self):
         teapot, mug = self._moves()
         wrong = [
-            ({teapot.id: "3"}, "above the ordered 2"),
+            ({teapot.id: "3"}, "above the 2 to ship"),
             ({teapot.id: "-1"}, "cannot be negative"),
             ({mug.id: "zwei"}, "Enter a number"),
             ({teapot.id: "0", mug.id: "0"}, "at least one line"),

@@ -1,7 +1,9 @@
+import json
 from decimal import Decimal
 
 from lxml import etree
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..services.confirmation import Confirmation
@@ -279,3 +281,21 @@ class TestPartialReservation(ShippingExchangeCase):
         self.assertEqual(picking.move_ids.mapped("quantity"), [2.0])
         left = {m.product_id: m.product_uom_qty for m in self._backorder(picking).move_ids}
         self.assertEqual(left, {self.kettle: 3.0, self.mug: 5.0})
+
+    def test_portal_offers_what_was_sent(self):
+        transport = self._use_transport(FakeTransport())
+        picking, record = self._sent_partly_reserved_delivery(transport)
+        kettle, mug = self._move(picking, self.kettle), self._move(picking, self.mug)
+        # the carrier got 2 kettles and no mug: the portal lists and checks only those
+        self.assertEqual(record._portal_moves(), kettle)
+        self.assertEqual(record._portal_sent_quantities(), {kettle.id: Decimal(2)})
+        with self.assertRaisesRegex(UserError, "above the 2 to ship"):
+            record._confirm_from_portal("T-1", {kettle.id: "3"})
+        with self.assertRaisesRegex(UserError, "not part of the delivery"):
+            record._confirm_from_portal("T-1", {mug.id: "1"})
+        entry = record._confirm_from_portal("T-1", {kettle.id: "2"})
+        lines = json.loads(entry.payload_attachment_ids.raw)["lines"]
+        self.assertEqual(
+            [(line["move_id"], line["ordered"], line["shipped"]) for line in lines],
+            [(kettle.id, "2.0", "2")],
+        )

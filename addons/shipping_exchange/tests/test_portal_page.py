@@ -69,7 +69,7 @@ class TestPortalPage(HttpCase, ShippingExchangeCase):
         self.assertIn("Mug", page)
 
         wrong = self._post(record, tracking_ref="T-1", **{f"qty_{teapot_move.id}": "5"})
-        self.assertIn("above the ordered 2", wrong.text)
+        self.assertIn("above the 2 to ship", wrong.text)
         negative = self._post(record, tracking_ref="T-1", **{f"qty_{mug_move.id}": "-1"})
         self.assertIn("cannot be negative", negative.text)
         self.assertFalse(
