@@ -3,7 +3,8 @@
 Decided by ``services.auto_ack``; sent as an automatic message on the case (``auto_comment``:
 not a reply, so it neither stops the first-response clock nor locks the case), queued as
 ``mail.mail`` in the transaction that creates the case: a crash sends nothing, a retry of
-the mail decides again, the mail queue cron sends it once.
+the mail decides again, the mail queue cron sends it once. Like a reply, a sent
+acknowledgement is filed in the Sent folder of the case's mailbox (``crm.shop.sent.mail``).
 """
 
 import logging
@@ -161,7 +162,7 @@ class CrmShopCase(models.Model):
         values = values[case.id]
         partner = case.partner_id if case.partner_id.email_normalized == address else None
         body = values.get("body_html") or ""
-        return case.message_post(
+        message = case.message_post(
             body=body if isinstance(body, Markup) else Markup(body),  # rendered by QWeb
             subject=add_case_token(values.get("subject") or case.name, case.number),
             message_type="auto_comment",
@@ -175,6 +176,20 @@ class CrmShopCase(models.Model):
             force_send=False,  # the mail queue sends it, after this transaction commits
             force_email_lang=lang,
         )
+        case._ack_file_in_sent(message)
+        return message
+
+    def _ack_file_in_sent(self, message):
+        """Queue the acknowledgement ``message`` for the Sent folder of the case's mailbox,
+        as replies are (``crm.shop.sent.mail``): created in the savepoint that posts it, so
+        an acknowledgement that was not sent is never filed, and filed once (one row per
+        message). Its recipient may be an address without a contact."""
+        self.ensure_one()
+        mailbox = self._get_reply_mailbox()
+        if mailbox:
+            self.env["crm.shop.sent.mail"].sudo().create(
+                {"message_id": message.id, "case_id": self.id, "mailbox_id": mailbox.id}
+            )
 
     def _ack_email_from(self):
         """Acknowledgements come from the mailbox replies go out from."""

@@ -2,6 +2,7 @@ import logging
 from datetime import timezone
 
 from odoo import fields, models
+from odoo.tools.mail import email_split_and_normalize
 
 from ..services.errors import PermanentError
 from ..services.mail_routing import SentCopy, build_sent_copy
@@ -10,7 +11,8 @@ _logger = logging.getLogger(__name__)
 
 
 class CrmShopSentMail(models.Model):
-    """A reply sent from a case that still has to be filed in the mailbox's Sent folder.
+    """A reply (or automatic acknowledgement) sent from a case that still has to be filed
+    in the mailbox's Sent folder.
 
     Created in the transaction that posts the reply, appended by a cron after commit: the
     copy is never lost, and a failed append is retried like any other unit of work.
@@ -63,7 +65,13 @@ class CrmShopSentMail(models.Model):
                 lambda n: n.notification_type == "email"
             ).res_partner_id
         )
-        to = tuple((p.name or "", p.email_normalized) for p in partners if p.email_normalized)
+        to = [(p.name or "", p.email_normalized) for p in partners if p.email_normalized]
+        # recipients without a contact (an acknowledgement to an unknown sender)
+        known = {address for _name, address in to}
+        for name, address in email_split_and_normalize(message.outgoing_email_to or ""):
+            if address and address not in known:
+                known.add(address)
+                to.append((name or "", address))
         if not message.message_id:
             raise PermanentError(f"reply {message.id} has no Message-ID")
         attachments = tuple(
@@ -75,7 +83,7 @@ class CrmShopSentMail(models.Model):
                 date=message.date.replace(tzinfo=timezone.utc),
                 from_name=self.mailbox_id.name or "",
                 from_address=self.mailbox_id.email,
-                to=to,
+                to=tuple(to),
                 subject=message.subject or self.case_id.display_name,
                 body_html=str(message.body or ""),
                 in_reply_to=message.parent_id.message_id or None,

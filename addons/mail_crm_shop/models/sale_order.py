@@ -6,6 +6,10 @@ from .crm_shop_mail_tracking import TRACKING_STATUSES
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
+    # a customer's mail quoting an order name finds it by equality (core's index on the
+    # name is a trigram one, for ilike searches)
+    _crm_shop_name_idx = models.Index("(name)")
+
     crm_shop_mail_status = fields.Selection(
         TRACKING_STATUSES,
         string="Mail status",

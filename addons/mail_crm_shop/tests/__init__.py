@@ -1,4 +1,5 @@
 from . import (
+    test_ack_sent_folder,
     test_archive_entry,
     test_archive_export,
     test_archive_pending,
@@ -28,6 +29,7 @@ from . import (
     test_mail_tracking,
     test_mail_tracking_http,
     test_mail_tracking_smtp,
+    test_order_reference,
     test_queue_default,
     test_tour_inbox,
     test_work_unit_lock,

@@ -50,6 +50,11 @@ class CrmShopCase(models.Model):
             return True
         return "shop_case_id" in order._fields and order.shop_case_id == self
 
+    @api.model
+    def _order_reference_fields(self):
+        """A customer quotes the shop's order number too ("Ihre Bestellung #100234")."""
+        return (*super()._order_reference_fields(), "shop_external_ref")
+
     def _shop_resume_orders(self):
         """Resume the orders of these resolved cases that no other open case holds."""
         orders = self.sale_order_id

@@ -28,7 +28,9 @@ class SaleOrder(models.Model):
     shop_backend_id = fields.Many2one(
         "shop.backend", string="Shop", readonly=True, index="btree_not_null", copy=False
     )
-    shop_external_ref = fields.Char(string="Shop order number", readonly=True, copy=False)
+    shop_external_ref = fields.Char(
+        string="Shop order number", readonly=True, copy=False, index="btree_not_null"
+    )
     shop_payment_method = fields.Char(
         readonly=True,
         copy=False,
