@@ -208,7 +208,8 @@ class ShopBackend(models.Model):
         try:
             for page in self._get_shop_adapter().fetch_orders(self.sync_cursor or None):
                 with self.env.cr.savepoint():
-                    imports._store_page(self, page)
+                    # an order pushed meanwhile is stored already: not an error of the shop
+                    imports._store_page(self, page, skip_concurrent=True)
                     if page.next_cursor is not None:
                         self.sync_cursor = page.next_cursor
                 # the page and the cursor are committed together: the cursor never runs ahead

@@ -171,7 +171,8 @@ class ShopBackend(models.Model):
             [("backend_id", "=", self.id), ("external_id", "in", list(ids))]
         )
         with self.env.cr.savepoint():
-            imports._store_page(self, OrderPage(orders, None, False))
+            # an order pushed meanwhile is stored already: not an error of the file
+            imports._store_page(self, OrderPage(orders, None, False), skip_concurrent=True)
         self.env["ir.cron"]._commit_progress()
         return self.env._(
             "%(count)s orders read from %(name)s, %(new)s of them new.",

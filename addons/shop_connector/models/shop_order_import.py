@@ -2,8 +2,11 @@ import json
 import logging
 from datetime import timedelta, timezone
 
+from psycopg2.errors import UniqueViolation
+
 from odoo import api, fields, models
 from odoo.fields import Domain
+from odoo.tools import mute_logger
 
 from odoo.addons.mail_crm_shop.services.errors import PermanentError
 
@@ -50,28 +53,41 @@ class ShopOrderImport(models.Model):
     # --- ingest (called by shop.backend._import_orders, one page at a time) ----------
 
     @api.model
-    def _store_page(self, backend, page):
-        """Store a fetched page: new orders, changed orders back to pending, unmapped as failed."""
+    def _store_page(self, backend, page, skip_concurrent=False):
+        """Store a fetched page: new orders, changed orders back to pending, unmapped as failed.
+
+        ``skip_concurrent`` (the scheduled import): an order another transaction stored
+        since this one began (a pushed order) is taken as stored and the rest of the page
+        is stored; without it, the unique key's ``UniqueViolation`` propagates (the push
+        retries its request as a whole). Return the external ids taken as stored so."""
         ids = [o.external_id for o in page.orders] + [u.external_id for u in page.unmapped]
-        existing = {
-            r.external_id: r
-            for r in self.search(
-                Domain("backend_id", "=", backend.id) & Domain("external_id", "in", ids)
-            )
-        }
+        existing = self._shop_stored_imports(backend, ids)
         for order in page.orders:
             vals = {
                 "payload": json.dumps(order.raw, sort_keys=True, default=str),
                 "shop_updated_date": _naive_utc(order.updated_at),
             }
-            self._store_one(backend, order.external_id, vals, existing)
+            self._store_one(backend, order.external_id, vals, existing, skip_concurrent)
         for unmapped in page.unmapped:
             vals = {"payload": json.dumps(unmapped.raw, sort_keys=True, default=str)}
-            record = self._store_one(backend, unmapped.external_id, vals, existing)
+            record = self._store_one(backend, unmapped.external_id, vals, existing, skip_concurrent)
             if record:
                 record._record_failure(PermanentError(unmapped.error))
+        return sorted(key for key, record in existing.items() if record is None)
 
-    def _store_one(self, backend, external_id, vals, existing):
+    @api.model
+    def _shop_stored_imports(self, backend, external_ids):
+        """``{external id: import}``: the orders of ``backend`` this transaction sees stored."""
+        return {
+            r.external_id: r
+            for r in self.search(
+                Domain("backend_id", "=", backend.id) & Domain("external_id", "in", external_ids)
+            )
+        }
+
+    def _store_one(self, backend, external_id, vals, existing, skip_concurrent=False):
+        if external_id in existing and existing[external_id] is None:
+            return self.browse()  # stored meanwhile by another transaction: see above
         record = existing.get(external_id)
         if record and (
             record.payload == vals["payload"]
@@ -91,9 +107,30 @@ class ShopOrderImport(models.Model):
         if record:
             record.write(vals)
             return record
-        record = self.create({"backend_id": backend.id, "external_id": external_id, **vals})
-        existing[external_id] = record
+        vals = {"backend_id": backend.id, "external_id": external_id, **vals}
+        record = self._shop_create_unless_stored(vals) if skip_concurrent else self.create(vals)
+        existing[external_id] = record or None
         return record
+
+    @api.model
+    def _shop_create_unless_stored(self, vals):
+        """Create the import of ``vals`` in a savepoint. When the unique key says another
+        transaction stored the order since this one began (a pushed order: invisible to
+        this transaction's snapshot, so neither comparable nor writable here), it counts
+        as stored: return an empty recordset. Any other error propagates."""
+        self.env.flush_all()  # the savepoint's rollback must undo this INSERT only
+        try:
+            with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                return self.create(vals)
+        except UniqueViolation as exc:
+            if exc.diag.constraint_name != self._external_uniq.full_name(self):
+                raise
+        _logger.info(
+            "Order %s of shop %s was stored meanwhile by another transaction: taken as stored",
+            vals["external_id"],
+            vals["backend_id"],
+        )
+        return self.browse()
 
     # --- processing cron ----------------------------------------------------------
 

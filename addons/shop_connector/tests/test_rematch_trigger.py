@@ -1,0 +1,81 @@
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import Command, fields
+from odoo.tests import tagged
+
+from .common import ShopConnectorCase
+from .payment_common import ShopPaymentCase
+
+REMATCH = "shop_connector.ir_cron_rematch_open_payments"
+
+
+@tagged("post_install", "-at_install")
+class TestRematchTrigger(ShopPaymentCase, ShopConnectorCase):
+    """Invoices are posted one by one: one pending re-match trigger is enough."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cron = cls.env.ref(REMATCH)
+
+    def setUp(self):
+        super().setUp()
+        self._triggers().unlink()
+
+    def _triggers(self):
+        return self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
+
+    def test_invoices_posted_one_by_one_add_one_trigger_until_the_cron_ran(self):
+        # a few minutes before this transaction's clock, which the cron's run compares
+        # its triggers with (the run removes those due at its start)
+        with freeze_time(self.env.cr.now() - timedelta(minutes=5)):
+            invoices = [self._create_invoice(amount) for amount in (10.0, 20.0, 30.0)]
+        self.assertEqual({invoice.state for invoice in invoices}, {"posted"})
+        triggers = self._triggers()
+        self.assertEqual(len(triggers), 1, "one pending trigger for three invoices")
+        self._run_cron(REMATCH)
+        self.assertFalse(triggers.exists(), "the run consumed its trigger")
+        self._create_invoice(40.0)
+        self.assertEqual(len(self._triggers()), 1, "a post after the run asks again")
+        self._create_invoice(50.0)
+        self.assertEqual(len(self._triggers()), 1)
+
+    def test_a_trigger_due_later_does_not_hold_the_rematch_back(self):
+        later = fields.Datetime.now() + timedelta(minutes=30)
+        self.cron._trigger(at=later)
+        self._create_invoice(10.0)
+        self._create_invoice(20.0)
+        call_ats = sorted(self._triggers().mapped("call_at"))
+        self.assertEqual(len(call_ats), 2, "one due now, the later one left alone")
+        self.assertLessEqual(call_ats[0], fields.Datetime.now())
+        self.assertEqual(call_ats[1], later)
+
+    def test_no_trigger_without_an_account_to_match_again(self):
+        self.env["shop.payment.account"].search([]).write({"rematch_days": 0})
+        self._create_invoice(10.0)
+        self.assertFalse(self._triggers())
+
+    def test_an_import_batch_with_orders_waiting_for_payment_still_triggers(self):
+        Account = self.env["shop.payment.account"]
+        backend = self._create_shopify_backend()
+        order = (
+            self.env["sale.order"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "order_line": [Command.create({"product_id": self.product_a.id})],
+                }
+            )
+        )
+        record = self._create_order_import(backend, sale_order_id=order.id, state="done")
+        Account._shop_trigger_rematch(record)
+        self.assertFalse(self._triggers(), "no order waits for payment: nothing to match")
+        order.shop_release_state = "waiting_payment"
+        Account._shop_trigger_rematch(record)
+        self.assertEqual(len(self._triggers()), 1, "the batch asks for matching again")
+        Account._shop_trigger_rematch(record)
+        self._create_invoice(10.0)
+        self.assertEqual(len(self._triggers()), 1, "still one pending trigger")
