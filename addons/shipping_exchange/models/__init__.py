@@ -9,4 +9,5 @@ from . import (
     stock_move,
     stock_move_reservation,
     stock_picking,
+    stock_picking_cod,
 )

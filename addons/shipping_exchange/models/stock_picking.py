@@ -63,11 +63,14 @@ class StockPicking(models.Model):
     @api.model
     def _shipping_exchange_cod_partial_domain(self):
         """Cash-on-delivery deliveries not reserved in full: they wait for the rest of the
-        goods, as the carrier collects the whole order amount from one shipment."""
+        goods, as the carrier collects the whole order amount from one shipment (unless
+        another delivery of the order took it to the carrier already)."""
         if "sale_id" not in self._fields or "shop_payment_method" not in self.sale_id._fields:
             return Domain.FALSE  # without sale_stock and the shop connector, no COD
-        return Domain("sale_id", "any", Domain("shop_payment_method", "=", "cod")) & Domain(
-            "move_ids", "any", Domain("state", "in", list(UNRESERVED_MOVE_STATES))
+        return (
+            Domain("sale_id", "any", Domain("shop_payment_method", "=", "cod"))
+            & Domain("move_ids", "any", Domain("state", "in", list(UNRESERVED_MOVE_STATES)))
+            & ~self._shipping_exchange_cod_collected_domain()
         )
 
     @api.model
@@ -250,20 +253,8 @@ class StockPicking(models.Model):
             for move, qty in quantities.items()
         )
         order = self._shipping_exchange_sale_order()
-        # cash on delivery: the shop connector (if installed) knows the payment method
-        cod = bool(
-            order and "shop_payment_method" in order._fields and order.shop_payment_method == "cod"
-        )
-        if cod and self.move_ids.filtered_domain([("state", "in", list(UNRESERVED_MOVE_STATES))]):
-            # reserved in full when it was routed, not any more: the COD amount is the order's
-            raise PermanentError(
-                self.env._(
-                    "Delivery %s is cash on delivery but not reserved in full: the carrier "
-                    "would collect the whole order amount for a part of it. Reserve the rest, "
-                    "then retry.",
-                    self.name,
-                )
-            )
+        # cash on delivery, collected once per order (stock_picking_cod.py)
+        cod_amount, cod_currency = self._shipping_exchange_cod()
         self.shipping_exchange_sent_quantities = {
             str(move.id): str(qty) for move, qty in quantities.items()
         }
@@ -272,8 +263,8 @@ class StockPicking(models.Model):
             order_reference=order.name or self.origin or self.name,
             recipient=recipient,
             lines=lines,
-            cod_amount=_dec(order.amount_total) if cod else None,
-            cod_currency=(order.currency_id.name or "") if cod else "",
+            cod_amount=cod_amount,
+            cod_currency=cod_currency,
             shipping_date=self.scheduled_date.date() if self.scheduled_date else None,
             note=html2plaintext(self.note) if self.note else "",
         )

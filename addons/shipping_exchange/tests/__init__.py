@@ -1,4 +1,5 @@
 from . import (
+    test_cod_once,
     test_confirmation,
     test_confirmation_intake,
     test_exception_queue,
