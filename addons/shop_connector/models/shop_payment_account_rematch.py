@@ -3,6 +3,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.fields import Domain
 
+from odoo.addons.mail_crm_shop.models.crm_shop_case import CLOSED_STATES
+
 REMATCH_CRON = "shop_connector.ir_cron_rematch_open_payments"
 
 
@@ -26,20 +28,29 @@ class ShopPaymentAccount(models.Model):
     )
 
     def _shop_open_payments_domain(self, today):
-        """Incoming payments of these accounts still waiting for their order or invoice."""
+        """Incoming payments of these accounts still waiting for their order or invoice.
+
+        A payment whose "unmatched payment" case is still open is matched too (only
+        proposed, see ``_store_result``); once its case is closed, the person decided."""
         accounts = Domain.OR(
             Domain("shop_payment_account_id", "=", account.id)
             & Domain("date", ">=", today - timedelta(days=account.rematch_days))
             for account in self
         )
-        return accounts & Domain(
-            [
-                ("shop_transaction_kind", "=", "payment"),
-                ("shop_transaction_key", "!=", False),
-                ("amount", ">", 0),
-                ("is_reconciled", "=", False),
-                ("shop_case_id", "=", False),
-            ]
+        no_closed_case = Domain("shop_case_id", "=", False) | Domain(
+            "shop_case_id.state", "not in", CLOSED_STATES
+        )
+        return (
+            accounts
+            & Domain(
+                [
+                    ("shop_transaction_kind", "=", "payment"),
+                    ("shop_transaction_key", "!=", False),
+                    ("amount", ">", 0),
+                    ("is_reconciled", "=", False),
+                ]
+            )
+            & no_closed_case
         )
 
     @api.model

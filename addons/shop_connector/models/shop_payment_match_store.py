@@ -1,6 +1,10 @@
 import logging
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
+
+from odoo.addons.mail_crm_shop.models.crm_shop_case import CLOSED_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -22,12 +26,14 @@ class ShopPaymentMatch(models.Model):
         Proposals of an earlier run (``keep``) stay as they are unless a better candidate
         appeared or their order or invoices are no longer open. ``confirmed`` collects
         the candidates confirmed in this run: a second payment naming one of them is left
-        to a person.
+        to a person. A payment with a case (a person has it in hand) is never confirmed
+        here: its new proposals are told on the case, once each.
         """
         confirmed = set() if confirmed is None else confirmed
         pairs = [(p, self._prepare_match_vals(line, p, records)) for p in result.proposals]
         pairs = self._without_rejected(line, pairs)
-        auto = self._auto_pair(result, pairs, account)
+        sure = self._auto_pair(result, pairs, account)
+        auto = None if line.shop_case_id else sure
         old = line.shop_match_ids.filtered(lambda m: m.state == "proposed")
         if old:
             old = old._drop_stale(records)
@@ -37,6 +43,13 @@ class ShopPaymentMatch(models.Model):
                 return old  # nothing better appeared: the proposals stay as they are
         matches = self._replace_proposals(line, old, pairs)
         line.shop_match_reason = result.reason or False
+        if line.shop_case_id:
+            if sure is not None:
+                line.shop_match_reason = self.env._(
+                    "a person has the case of this payment: they confirm the match"
+                )
+            (matches - old)._shop_note_on_case()
+            return matches
         if auto is None:
             return matches
         match = matches[pairs.index(auto)]
@@ -55,6 +68,43 @@ class ShopPaymentMatch(models.Model):
             if match.state == "auto_confirmed":
                 confirmed |= targets
         return matches
+
+    def _shop_note_on_case(self):
+        """Tell the person on the open case of the payment about these proposals, just
+        created (a kept proposal is not told again); an activity when the case is assigned."""
+        case = self.statement_line_id.shop_case_id.sudo()
+        if not self or not case or case.state in CLOSED_STATES:
+            return
+        matches = self.with_context(lang=case.user_id.lang) if case.user_id.lang else self
+        paragraphs = [
+            Markup("<p>%s</p>") % match._shop_case_note_text()
+            for match in matches.sorted("score", reverse=True)
+        ]
+        body = Markup().join(paragraphs)
+        case.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_note")
+        if case.user_id:
+            case.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=case.user_id.id,
+                summary=matches.env._("Confirm the match on the payment"),
+                note=body,
+            )
+
+    def _shop_case_note_text(self):
+        self.ensure_one()
+        if self.sale_order_id:
+            text = self.env._(
+                "A matching order was found for this payment: %(name)s (score %(score)s). "
+                "Confirm it on the payment."
+            )
+            name = self.sale_order_id.name
+        else:
+            text = self.env._(
+                "A matching invoice was found for this payment: %(name)s (score %(score)s). "
+                "Confirm it on the payment."
+            )
+            name = ", ".join(self.invoice_ids.mapped("name"))
+        return Markup(text) % {"name": self._get_html_link(title=name), "score": self.score}
 
     @api.model
     def _shop_rematch(self, lines):

@@ -27,6 +27,7 @@ from . import (
     test_payment_rematch,
     test_payment_shop_number,
     test_push_cron_race,
+    test_rematch_open_case,
     test_rematch_trigger,
     test_shop_settings,
     test_sync_jobs,

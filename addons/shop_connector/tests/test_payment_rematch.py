@@ -190,7 +190,7 @@ class TestPaymentRematch(ShopPaymentCase, ShopConnectorCase):
         self.assertIn("another payment", other.shop_match_reason)
         self.assertEqual(order.shop_release_state, "released")
 
-    def test_old_payments_and_payments_with_a_case_are_left_alone(self):
+    def test_old_payments_and_payments_with_a_closed_case_are_left_alone(self):
         self.bank_account.write(
             {"auto_confirm": True, "auto_confirm_threshold": 80, "rematch_days": 10}
         )
@@ -202,13 +202,14 @@ class TestPaymentRematch(ShopPaymentCase, ShopConnectorCase):
         with_case.shop_case_id = (
             self.env["crm.shop.case"]
             .sudo()
-            .create({"name": "Unmatched", "queue_id": self.queue.id})
+            .create({"name": "Unmatched", "queue_id": self.queue.id, "state": "done"})
         )
         self._waiting_order("900088")
         self._waiting_order("900099")
         self._run_cron(REMATCH)
         self.assertFalse(old.shop_match_ids, "older than the account's days")
-        self.assertFalse(with_case.shop_match_ids, "a person has the case")
+        # an open case is matched again: test_rematch_open_case.py
+        self.assertFalse(with_case.shop_match_ids, "a person closed the case: decided")
 
     def test_a_case_that_cannot_be_opened_does_not_stop_the_others(self):
         self.bank_account.write({"unmatched_case_days": 7, "queue_id": self.queue.id})
