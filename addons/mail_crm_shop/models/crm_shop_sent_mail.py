@@ -19,12 +19,12 @@ class CrmShopSentMail(models.Model):
     """
 
     _name = "crm.shop.sent.mail"
-    _description = "Reply to file in the Sent folder"
+    _description = "Sent mail to file in the Sent folder"
     _inherit = ["crm.shop.work.unit.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "id desc"
 
     message_id = fields.Many2one(
-        "mail.message", string="Reply", required=True, readonly=True, ondelete="cascade"
+        "mail.message", string="Mail", required=True, readonly=True, ondelete="cascade"
     )
     case_id = fields.Many2one("crm.shop.case", required=True, readonly=True, index=True)
     mailbox_id = fields.Many2one("crm.shop.mailbox", required=True, readonly=True, index=True)
@@ -50,11 +50,11 @@ class CrmShopSentMail(models.Model):
             adapter.append(mailbox.sent_folder_name or "Sent", raw, seen=True)
 
     def _failure_message(self, error):
-        return self.env._("The reply could not be filed in the Sent folder: %s", error)
+        return self.env._("The mail could not be filed in the Sent folder: %s", error)
 
     def _notify_failed(self, error):
         self.mailbox_id._notify_responsible(
-            self, self.env._("Reply not filed in the Sent folder"), error
+            self, self.env._("Mail not filed in the Sent folder"), error
         )
 
     def _build_raw(self):
