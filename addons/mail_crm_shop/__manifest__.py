@@ -18,7 +18,7 @@
         "stock_delivery",
         "link_tracker",
     ],
-    "external_dependencies": {"python": ["imapclient"]},
+    "external_dependencies": {"python": ["imapclient", "paramiko"]},
     "data": [
         "security/mail_crm_shop_security.xml",
         "security/mail_crm_shop_archive_security.xml",

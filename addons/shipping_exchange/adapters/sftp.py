@@ -6,6 +6,8 @@ reads the key a server presents, for a person to confirm once.
 
 Uploads go to ``<name>.part`` and are renamed (``posix-rename``, replacing an older file)
 once the size is confirmed; processed confirmations move to ``done/`` or ``error/``.
+The connection (pinning, password or key login, timeouts, error conversion) is the
+shared one of ``mail_crm_shop.adapters.sftp``.
 """
 
 from __future__ import annotations
@@ -13,14 +15,23 @@ from __future__ import annotations
 import contextlib
 import io
 import posixpath
-import socket
 import stat
 from dataclasses import dataclass
 
 import paramiko
 
+from ...mail_crm_shop.adapters.sftp import SftpSession, fetch_host_key, pinned_key
 from ...mail_crm_shop.services.errors import PermanentError, TransientError
 from ..services.confirmation import safe_file_name
+
+__all__ = [
+    "FOLDERS",
+    "PART_SUFFIX",
+    "SftpSettings",
+    "SftpTransport",
+    "fetch_host_key",
+    "pinned_key",
+]
 
 PART_SUFFIX = ".part"
 FOLDERS = ("done", "error")
@@ -41,66 +52,20 @@ class SftpSettings:
     timeout: float = 30.0
 
 
-def _convert(exc: BaseException, action: str) -> Exception:
-    text = f"SFTP {action}: {exc.__class__.__name__}: {exc}"
-    if isinstance(exc, (paramiko.AuthenticationException, paramiko.BadHostKeyException)):
-        return PermanentError(text)
-    if isinstance(exc, (FileNotFoundError, PermissionError)):
-        return PermanentError(text)  # SFTP status: no such file/folder, not allowed
-    return TransientError(text)  # dropped connection, timeout, protocol hiccup
-
-
-_ERRORS = (paramiko.SSHException, OSError, EOFError)
-
-
-def _open_transport(host: str, port: int, timeout: float) -> paramiko.Transport:
-    sock = socket.create_connection((host, port), timeout=timeout)
-    transport = paramiko.Transport(sock)
-    transport.banner_timeout = timeout
-    transport.handshake_timeout = timeout
-    transport.auth_timeout = timeout
-    transport.start_client(timeout=timeout)
-    return transport
-
-
-def fetch_host_key(host: str, port: int = 22, timeout: float = 15.0) -> str:
-    """Return the ``"<type> <base64>"`` host key the server presents (not trusted yet)."""
-    try:
-        transport = _open_transport(host, port, timeout)
-    except _ERRORS as exc:
-        raise _convert(exc, f"connect to {host}:{port}") from exc
-    try:
-        key = transport.get_remote_server_key()
-        return f"{key.get_name()} {key.get_base64()}"
-    finally:
-        transport.close()
-
-
-def pinned_key(host_key: str) -> tuple[str, str]:
-    """``(type, base64)`` from ``"ssh-ed25519 AAAA..."`` or a whole ``known_hosts`` line."""
-    tokens = host_key.split()
-    for i, token in enumerate(tokens[:-1]):
-        if token.startswith(("ssh-", "ecdsa-", "sk-")):
-            return token, tokens[i + 1]
-    raise PermanentError(f"SFTP host key {host_key[:40]!r} is not '<type> <base64>'")
-
-
-def _load_private_key(text: str) -> paramiko.PKey:
-    for cls in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
-        try:
-            return cls.from_private_key(io.StringIO(text))
-        except paramiko.SSHException:
-            continue
-    raise PermanentError("SFTP private key: not an unencrypted Ed25519, ECDSA or RSA key")
-
-
 class SftpTransport:
     """One SFTP session; use as a context manager to reuse the connection."""
 
     def __init__(self, settings: SftpSettings):
         self.settings = settings
-        self._transport: paramiko.Transport | None = None
-        self._sftp: paramiko.SFTPClient | None = None
+        self._session = SftpSession(
+            host=settings.host,
+            host_key=settings.host_key,
+            port=settings.port,
+            user=settings.user,
+            password=settings.password,
+            private_key=settings.private_key,
+            timeout=settings.timeout,
+        )
 
     def __enter__(self) -> SftpTransport:
         self._connect()
@@ -109,56 +74,18 @@ class SftpTransport:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
+    @property
+    def _transport(self) -> paramiko.Transport | None:
+        return self._session.transport
+
     def _connect(self) -> paramiko.SFTPClient:
-        if self._sftp is not None:
-            return self._sftp
-        s = self.settings
-        if not s.host_key.strip():
-            raise PermanentError(f"SFTP {s.host}: host key not configured, refusing to connect")
-        key = _load_private_key(s.private_key) if s.private_key else None
-        transport = None
-        try:
-            transport = _open_transport(s.host, s.port, s.timeout)
-            remote = transport.get_remote_server_key()
-            if (remote.get_name(), remote.get_base64()) != pinned_key(s.host_key):
-                raise PermanentError(
-                    f"SFTP {s.host}: host key mismatch, server presents "
-                    f"{remote.get_name()} {remote.get_base64()[:40]}..."
-                )
-            if key is not None:
-                transport.auth_publickey(s.user, key)
-            else:
-                transport.auth_password(s.user, s.password)
-            sftp = paramiko.SFTPClient.from_transport(transport)
-            sftp.get_channel().settimeout(s.timeout)
-        except PermanentError:
-            if transport is not None:
-                transport.close()
-            raise
-        except _ERRORS as exc:
-            if transport is not None:
-                transport.close()
-            raise _convert(exc, f"connect to {s.host}:{s.port}") from exc
-        self._transport, self._sftp = transport, sftp
-        return sftp
+        return self._session.connect()
 
     def close(self) -> None:
-        sftp, transport = self._sftp, self._transport
-        self._sftp = self._transport = None
-        for thing in (sftp, transport):
-            if thing is not None:
-                with contextlib.suppress(*_ERRORS):
-                    thing.close()
+        self._session.close()
 
     def _run(self, action: str, func, *args):
-        sftp = self._connect()
-        try:
-            return func(sftp, *args)
-        except _ERRORS as exc:
-            error = _convert(exc, action)
-            if isinstance(error, TransientError):
-                self.close()  # the session state is unknown: reconnect next time
-            raise error from exc
+        return self._session.run(action, func, *args)
 
     # -- upload -------------------------------------------------------------------
 

@@ -29,16 +29,16 @@ import io
 import os
 import posixpath
 import re
-import socket
 import ssl
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 import paramiko
 
+from ...mail_crm_shop.adapters.sftp import SftpSession, pinned_key  # noqa: F401 (re-export)
 from ...mail_crm_shop.services.errors import PermanentError, TransientError
 
 FOLDERS = ("done", "error")
@@ -350,7 +350,9 @@ class FtpFolder:
 @dataclass(frozen=True, slots=True)
 class SftpFolderSettings:
     """A folder on an SFTP server; ``host_key`` as in ``known_hosts`` (``"ssh-ed25519
-    AAAA..."``) is required: without it, or when the server presents another, we refuse."""
+    AAAA..."``) is required: without it, or when the server presents another, we refuse.
+    The login uses ``private_key`` (PEM text of an unencrypted Ed25519, ECDSA or RSA
+    key) when set, else ``password``."""
 
     host: str
     host_key: str
@@ -359,36 +361,24 @@ class SftpFolderSettings:
     password: str = ""
     path: str = "/"
     timeout: float = 30.0
-
-
-_SFTP_ERRORS = (paramiko.SSHException, OSError, EOFError)
-
-
-def _sftp_error(exc: BaseException, action: str) -> Exception:
-    text = f"SFTP {action}: {exc.__class__.__name__}: {exc}"
-    if isinstance(exc, (paramiko.AuthenticationException, paramiko.BadHostKeyException)):
-        return PermanentError(text)
-    if isinstance(exc, (FileNotFoundError, PermissionError)):
-        return PermanentError(text)  # SFTP status: no such file or folder, not allowed
-    return TransientError(text)  # dropped connection, timeout, protocol hiccup
-
-
-def pinned_key(host_key: str) -> tuple[str, str]:
-    """``(type, base64)`` from ``"ssh-ed25519 AAAA..."`` or a whole ``known_hosts`` line."""
-    tokens = host_key.split()
-    for i, token in enumerate(tokens[:-1]):
-        if token.startswith(("ssh-", "ecdsa-", "sk-")):
-            return token, tokens[i + 1]
-    raise PermanentError(f"SFTP host key {host_key[:40]!r} is not '<type> <base64>'")
+    private_key: str = field(default="", repr=False)  # never in logs or tracebacks
 
 
 class SftpFolder:
-    """A folder on an SFTP server; one session, closed with :meth:`close` (or ``with``)."""
+    """A folder on an SFTP server; one session, closed with :meth:`close` (or ``with``).
+    The connection is the shared one of ``mail_crm_shop.adapters.sftp``."""
 
     def __init__(self, settings: SftpFolderSettings):
         self.settings = settings
-        self._transport: paramiko.Transport | None = None
-        self._sftp: paramiko.SFTPClient | None = None
+        self._session = SftpSession(
+            host=settings.host,
+            host_key=settings.host_key,
+            port=settings.port,
+            user=settings.user,
+            password=settings.password,
+            private_key=settings.private_key,
+            timeout=settings.timeout,
+        )
 
     def __enter__(self) -> SftpFolder:
         return self
@@ -396,57 +386,18 @@ class SftpFolder:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
+    @property
+    def _transport(self) -> paramiko.Transport | None:
+        return self._session.transport
+
     def _connect(self) -> paramiko.SFTPClient:
-        if self._sftp is not None:
-            return self._sftp
-        s = self.settings
-        if not (s.host_key or "").strip():
-            raise PermanentError(f"SFTP {s.host}: host key not configured, refusing to connect")
-        pinned = pinned_key(s.host_key)
-        transport = None
-        try:
-            sock = socket.create_connection((s.host, s.port), timeout=s.timeout)
-            transport = paramiko.Transport(sock)
-            transport.banner_timeout = transport.handshake_timeout = s.timeout
-            transport.auth_timeout = s.timeout
-            transport.start_client(timeout=s.timeout)
-            remote = transport.get_remote_server_key()
-            if (remote.get_name(), remote.get_base64()) != pinned:
-                raise PermanentError(
-                    f"SFTP {s.host}: host key mismatch, server presents "
-                    f"{remote.get_name()} {remote.get_base64()[:40]}..."
-                )
-            transport.auth_password(s.user, s.password)
-            sftp = paramiko.SFTPClient.from_transport(transport)
-            sftp.get_channel().settimeout(s.timeout)
-        except PermanentError:
-            if transport is not None:
-                transport.close()
-            raise
-        except _SFTP_ERRORS as exc:
-            if transport is not None:
-                transport.close()
-            raise _sftp_error(exc, f"connect to {s.host}:{s.port}") from exc
-        self._transport, self._sftp = transport, sftp
-        return sftp
+        return self._session.connect()
 
     def close(self) -> None:
-        sftp, transport = self._sftp, self._transport
-        self._sftp = self._transport = None
-        for thing in (sftp, transport):
-            if thing is not None:
-                with contextlib.suppress(*_SFTP_ERRORS):
-                    thing.close()
+        self._session.close()
 
     def _run(self, action: str, func):
-        sftp = self._connect()
-        try:
-            return func(sftp)
-        except _SFTP_ERRORS as exc:
-            error = _sftp_error(exc, action)
-            if isinstance(error, TransientError):
-                self.close()  # the session state is unknown: reconnect next time
-            raise error from exc
+        return self._session.run(action, func)
 
     @staticmethod
     def _names(sftp: paramiko.SFTPClient, path: str) -> set[str] | None:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.mail_crm_shop.adapters.sftp import load_private_key
 from odoo.addons.mail_crm_shop.services.errors import PermanentError
 
 from ..adapters.remote_folder import (
@@ -49,6 +50,13 @@ class ShopBackend(models.Model):
     )
     file_login = fields.Char(string="Login", groups=MANAGERS)
     file_password = fields.Char(string="Password", groups=MANAGERS, copy=False)
+    file_private_key = fields.Text(
+        string="SSH private key",
+        groups=MANAGERS,
+        copy=False,
+        help="SFTP: log in with this key (unencrypted Ed25519, ECDSA or RSA, PEM or OpenSSH "
+        "text) instead of the password.",
+    )
     file_path = fields.Char(
         string="Folder", default="/", groups=MANAGERS, help="The folder the shop puts its files in."
     )
@@ -86,6 +94,7 @@ class ShopBackend(models.Model):
                     user=backend.file_login or "",
                     password=backend.file_password or "",
                     path=backend.file_path or "/",
+                    private_key=self._shop_checked_private_key(backend.file_private_key),
                 )
             )
         return FtpFolder(
@@ -98,6 +107,22 @@ class ShopBackend(models.Model):
                 tls=backend.file_transport == "ftps",
             )
         )
+
+    def _shop_checked_private_key(self, text):
+        """``text`` if it is a usable private key (or empty); UserError otherwise."""
+        if not (text or "").strip():
+            return ""
+        try:
+            load_private_key(text)
+        except PermanentError as exc:
+            raise UserError(
+                self.env._(
+                    "Shop %s: the SSH private key of the order folder is not an unencrypted "
+                    "Ed25519, ECDSA or RSA key.",
+                    self.name,
+                )
+            ) from exc
+        return text
 
     # --- import ------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.mail_crm_shop.adapters.sftp import load_private_key
 from odoo.addons.mail_crm_shop.services.errors import PermanentError
 
 from ..adapters.statement_folder import (
@@ -54,6 +55,13 @@ class ShopPaymentAccount(models.Model):
     folder_login = fields.Char(string="FTP login", groups="shop_connector.group_manager")
     folder_password = fields.Char(
         string="FTP password", groups="shop_connector.group_manager", copy=False
+    )
+    folder_private_key = fields.Text(
+        string="SSH private key",
+        groups="shop_connector.group_manager",
+        copy=False,
+        help="SFTP: log in with this key (unencrypted Ed25519, ECDSA or RSA, PEM or OpenSSH "
+        "text) instead of the password.",
     )
     folder_host_key = fields.Char(
         string="SFTP host key",
@@ -122,6 +130,7 @@ class ShopPaymentAccount(models.Model):
                     user=account.folder_login or "",
                     password=account.folder_password or "",
                     path=account.folder_path or "/",
+                    private_key=self._folder_checked_private_key(account.folder_private_key),
                 )
             )
         if account.folder_protocol in ("ftp", "ftps"):
@@ -138,6 +147,21 @@ class ShopPaymentAccount(models.Model):
                 )
             )
         return LocalStatementFolder(account.folder_path or "")
+
+    def _folder_checked_private_key(self, text):
+        """``text`` if it is a usable private key (or empty); PermanentError otherwise."""
+        if not (text or "").strip():
+            return ""
+        try:
+            load_private_key(text)
+        except PermanentError as exc:
+            raise PermanentError(
+                self.env._(
+                    "The SSH private key of the statement folder is not an unencrypted "
+                    "Ed25519, ECDSA or RSA key."
+                )
+            ) from exc
+        return text
 
     @api.model
     def _cron_import_folders(self, batch_size=20):

@@ -1,4 +1,5 @@
 import importlib.util
+import io
 import json
 import shutil
 import socket
@@ -8,9 +9,13 @@ import threading
 import warnings
 from pathlib import Path
 
+import paramiko
+
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
+
+from odoo.addons.mail_crm_shop.services.errors import PermanentError
 
 from ..adapters.remote_folder import FtpFolder, SftpFolder, SftpFolderSettings
 from ..adapters.statement_folder import SftpStatementFolder
@@ -20,6 +25,13 @@ from .test_csv_mapping import CUSTOM_COLUMNS, CUSTOM_CSV
 from .test_csv_mapping import JSON_FILE as JSON_ORDER
 
 SERVERS = Path(__file__).resolve().parents[3] / "tests" / "integration" / "servers"
+
+
+def _pem(key):
+    """The unencrypted PEM text of a paramiko private key."""
+    buffer = io.StringIO()
+    key.write_private_key(buffer)
+    return buffer.getvalue()
 
 
 def _load(name):
@@ -69,8 +81,9 @@ class TestOrderFolder(ShopConnectorCase):
 
         self.addCleanup(halt)
 
-    def _start_sftp(self):
-        """The integration suite's SFTP server (its fixture's loop, run here)."""
+    def _start_sftp(self, client_key=None):
+        """The integration suite's SFTP server (its fixture's loop, run here); it also
+        accepts ``client_key`` (a paramiko key) when given."""
         sftp = _load("sftp")
         key = sftp.paramiko.ECDSAKey.generate()
         root = (self.tmp / "sftproot").resolve()
@@ -103,7 +116,7 @@ class TestOrderFolder(ShopConnectorCase):
                 transport.set_subsystem_handler("sftp", sftp.paramiko.SFTPServer, interface)
                 info._state["transports"].append(transport)
                 try:
-                    transport.start_server(server=sftp._Auth())
+                    transport.start_server(server=sftp._Auth(client_key))
                 except (sftp.paramiko.SSHException, EOFError, OSError):
                     transport.close()
 
@@ -311,6 +324,45 @@ class TestOrderFolder(ShopConnectorCase):
         self.assertEqual(len(self._imports(backend)), 1)
         self.assertTrue((inbox / "done" / "orders-2.json").exists())
 
+    @mute_logger("odoo.addons.shop_connector.models.shop_backend_folder")
+    def test_sftp_folder_logs_in_with_a_private_key(self):
+        client_key = paramiko.ECDSAKey.generate()
+        server = self._start_sftp(client_key=client_key)
+        backend = self._folder_backend(
+            file_format="json",
+            csv_column_map_ids=False,
+            file_transport="sftp",
+            file_port=server.port,
+            file_login=server.user,
+            file_password=False,
+            file_host_key=server.host_key,
+            file_private_key=_pem(client_key),
+        )
+        (server.root / "in" / "orders.json").write_text(json.dumps(JSON_ORDER))
+        self._run_import(backend)
+        self.assertEqual(backend.state, "ok", backend.last_error)
+        self.assertEqual(self._imports(backend).external_id, "WEB-7")
+        self.assertTrue((server.root / "in" / "done" / "orders.json").exists())
+        field = backend._fields["file_private_key"]
+        self.assertEqual((field.copy, field.groups), (False, "shop_connector.group_manager"))
+
+    @mute_logger("odoo.addons.shop_connector.models.shop_backend_folder")
+    def test_an_unusable_private_key_is_a_clear_error(self):
+        backend = self._folder_backend(
+            file_transport="sftp",
+            file_host_key="ssh-ed25519 AAAAkey",
+            file_private_key="-----BEGIN OPENSSH PRIVATE KEY-----\nnonsense\n",
+        )
+        with self.assertRaisesRegex(UserError, "private key of the order folder is not an"):
+            backend._get_order_folder()
+        with self.assertRaisesRegex(UserError, "private key of the order folder is not an"):
+            backend.action_test_connection()
+        self._run_import(backend)
+        self.assertEqual(backend.state, "error")
+        self.assertIn("SSH private key of the order folder", backend.last_error)
+        backend.file_private_key = _pem(paramiko.ECDSAKey.generate())
+        self.assertTrue(backend._get_order_folder().settings.private_key.startswith("-----BEGIN"))
+
     def test_folder_settings_reach_the_adapters(self):
         backend = self._folder_backend(file_transport="ftps", file_port=0)
         folder = backend._get_order_folder()
@@ -353,3 +405,26 @@ class TestPaymentFolderSftp(ShopPaymentCase):
         )
         self.bank_account.folder_port = 2222
         self.assertEqual(self.bank_account._get_statement_folder().settings.port, 2222)
+
+    def test_the_private_key_reaches_the_sftp_adapter_and_a_bad_one_is_recorded(self):
+        key = _pem(paramiko.ECDSAKey.generate())
+        self.bank_account.write(
+            {
+                "folder_protocol": "sftp",
+                "folder_host": "sftp.bank.example",
+                "folder_path": "/out",
+                "folder_host_key": "ssh-ed25519 AAAAbank",
+                "folder_private_key": key,
+            }
+        )
+        settings = self.bank_account._get_statement_folder().settings
+        self.assertEqual((settings.private_key, settings.password), (key, ""))
+        self.bank_account.folder_private_key = "not a key"
+        with self.assertRaisesRegex(PermanentError, "private key of the statement folder"):
+            self.bank_account._get_statement_folder()
+        with self.assertLogs(
+            "odoo.addons.shop_connector.models.shop_payment_account_files", "WARNING"
+        ):
+            self.assertEqual(self.bank_account._import_folder(5), [])
+        self.assertEqual(self.bank_account.state, "error")
+        self.assertIn("private key of the statement folder", self.bank_account.last_error)

@@ -1,6 +1,7 @@
-"""Fixture: a real SFTP server (paramiko, password auth) on 127.0.0.1 serving a tmp dir.
+"""Fixture: a real SFTP server (paramiko, password or key auth) on 127.0.0.1 serving a tmp dir.
 
-``sftp_server`` yields an :class:`SftpServerInfo`: address, login, ``host_key`` (the
+``sftp_server`` yields an :class:`SftpServerInfo`: address, login (the password, or the
+private key ``client_key``: OpenSSH text of an Ed25519 key), ``host_key`` (the
 ``"<type> <base64>"`` line a client pins), the served root (with ``in/`` and ``out/``)
 and :meth:`SftpServerInfo.cut_upload_after` to drop the connection once an upload has
 written that many bytes (one shot). The server refuses paths outside its root.
@@ -8,6 +9,7 @@ written that many bytes (one shot). The server refuses paths outside its root.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import socket
@@ -17,9 +19,11 @@ from pathlib import Path
 
 import paramiko
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from paramiko.sftp import SFTP_FAILURE, SFTP_NO_SUCH_FILE, SFTP_OK, SFTP_PERMISSION_DENIED
 
-__all__ = ["SftpServerInfo", "sftp_host_key", "sftp_server"]
+__all__ = ["SftpServerInfo", "sftp_client_key", "sftp_host_key", "sftp_server"]
 
 SFTP_USER = "carrier"
 SFTP_PASSWORD = "s3cret"
@@ -34,6 +38,7 @@ class SftpServerInfo:
     password: str
     host_key: str
     root: Path
+    client_key: str = ""  # private key (OpenSSH text) the server accepts for ``user``
     _state: dict = field(default_factory=lambda: {"after": None, "cuts": 0, "transports": []})
 
     def cut_upload_after(self, n_bytes: int) -> None:
@@ -57,13 +62,25 @@ def _errno_to_status(err: OSError) -> int:
 
 
 class _Auth(paramiko.ServerInterface):
+    def __init__(self, client_key: paramiko.PKey | None = None):
+        self.client_key = client_key
+
     def check_auth_password(self, username, password):
         if (username, password) == (SFTP_USER, SFTP_PASSWORD):
             return paramiko.AUTH_SUCCESSFUL
         return paramiko.AUTH_FAILED
 
+    def check_auth_publickey(self, username, key):
+        if self.client_key is None or username != SFTP_USER:
+            return paramiko.AUTH_FAILED
+        same = (key.get_name(), key.get_base64()) == (
+            self.client_key.get_name(),
+            self.client_key.get_base64(),
+        )
+        return paramiko.AUTH_SUCCESSFUL if same else paramiko.AUTH_FAILED
+
     def get_allowed_auths(self, username):
-        return "password"
+        return "password,publickey"
 
     def check_channel_request(self, kind, chanid):
         if kind == "session":
@@ -183,8 +200,19 @@ def sftp_host_key() -> paramiko.PKey:
     return paramiko.ECDSAKey.generate()
 
 
+@pytest.fixture(scope="session")
+def sftp_client_key() -> str:
+    """A client's private key the server accepts (Ed25519, OpenSSH text, unencrypted)."""
+    private = ed25519.Ed25519PrivateKey.generate()
+    return private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    ).decode()
+
+
 @pytest.fixture
-def sftp_server(tmp_path, sftp_host_key):
+def sftp_server(tmp_path, sftp_host_key, sftp_client_key):
     """An SFTP server serving a tmp dir with ``in/`` and ``out/``; one client at a time."""
     root = (tmp_path / "sftproot").resolve()
     for folder in ("in", "out"):
@@ -200,7 +228,9 @@ def sftp_server(tmp_path, sftp_host_key):
         SFTP_PASSWORD,
         f"{sftp_host_key.get_name()} {sftp_host_key.get_base64()}",
         root,
+        sftp_client_key,
     )
+    client_key = paramiko.Ed25519Key.from_private_key(io.StringIO(sftp_client_key))
     stop = threading.Event()
 
     def serve() -> None:
@@ -216,7 +246,7 @@ def sftp_server(tmp_path, sftp_host_key):
             transport.set_subsystem_handler("sftp", paramiko.SFTPServer, interface)
             info._state["transports"].append(transport)
             try:
-                transport.start_server(server=_Auth())
+                transport.start_server(server=_Auth(client_key))
             except (paramiko.SSHException, EOFError, OSError):
                 transport.close()
 
