@@ -118,6 +118,20 @@ class SftpSession:
         self._transport: paramiko.Transport | None = None
         self._sftp: paramiko.SFTPClient | None = None
 
+    @classmethod
+    def from_settings(cls, settings) -> SftpSession:
+        """The session of a settings dataclass with the same field names (``host``,
+        ``host_key``, ``port``, ``user``, ``password``, ``private_key``, ``timeout``)."""
+        return cls(
+            host=settings.host,
+            host_key=settings.host_key,
+            port=settings.port,
+            user=settings.user,
+            password=settings.password,
+            private_key=settings.private_key,
+            timeout=settings.timeout,
+        )
+
     @property
     def transport(self) -> paramiko.Transport | None:
         """The SSH transport while connected, else None."""

@@ -31,15 +31,9 @@ class TestAckSentFolder(MailIngestCommon):
 
     # --- helpers ---------------------------------------------------------------------
 
-    def _receive_new(self, raw):
+    def _case_of_new(self, raw):
         """Deliver, sync and process ``raw``; return the case it opened."""
-        before = self._inbound()
-        self.server.deliver(raw)
-        self._sync()
-        self._process()
-        inbound = self._inbound() - before
-        self.assertEqual(len(inbound), 1)
-        self.assertEqual(inbound.state, "done", inbound.last_error)
+        inbound = self._receive_new(raw)
         self.assertTrue(inbound.case_id)
         return inbound.case_id
 
@@ -61,7 +55,7 @@ class TestAckSentFolder(MailIngestCommon):
     # --- filed -------------------------------------------------------------------------
 
     def test_ack_to_an_unknown_sender_is_filed_once_with_its_address(self):
-        case = self._receive_new(self._question())
+        case = self._case_of_new(self._question())
         self.assertFalse(case.partner_id, "the sender has no contact")
         self.assertEqual(case.ack_reason, "sent")
         ack = self._ack(case)
@@ -96,7 +90,7 @@ class TestAckSentFolder(MailIngestCommon):
         self.assertEqual(sent.state, "done")
 
     def test_ack_to_a_known_contact_names_it_once(self):
-        case = self._receive_new(read_mail("customer_question.eml"))
+        case = self._case_of_new(read_mail("customer_question.eml"))
         self.assertEqual(case.partner_id, self.customer)
         self.assertEqual(case.ack_reason, "sent")
         sent = self._sent_rows(case)
@@ -108,17 +102,17 @@ class TestAckSentFolder(MailIngestCommon):
         self.assertEqual(extract_case_token(copy["Subject"]), case.number)
 
     def test_customer_answer_to_the_filed_ack_lands_in_the_case(self):
-        case = self._receive_new(self._question(variant="thread"))
+        case = self._case_of_new(self._question(variant="thread"))
         self._run_cron(SENT_CRON)
         (raw,) = self._sent_folder()
         message_id = message_from_bytes(raw, policy=policy.default)["Message-ID"]
         answer = self._question(variant="answer", extra=f"In-Reply-To: {message_id}\n".encode())
         answer = answer.replace(b"Subject: Artikel 4711", b"Subject: AW: Artikel 4711")
-        self.assertEqual(self._receive_new(answer), case, "routed by In-Reply-To, no token")
+        self.assertEqual(self._case_of_new(answer), case, "routed by In-Reply-To, no token")
         self.assertEqual(len(self._sent_rows(case)), 1, "the answer is no acknowledgement")
 
     def test_ack_row_locked_by_another_worker_is_left_to_it(self):
-        case = self._receive_new(self._question(variant="lock"))
+        case = self._case_of_new(self._question(variant="lock"))
         sent = self._sent_rows(case)
         SentMail = type(sent)
         with patch.object(SentMail, "_shop_try_lock_for_update", lambda rows: rows.browse()):
@@ -130,7 +124,7 @@ class TestAckSentFolder(MailIngestCommon):
         self.assertEqual(len(self._sent_folder()), 1)
 
     def test_reply_copy_keeps_its_contact_recipients(self):
-        case = self._receive_new(read_mail("customer_question.eml"))
+        case = self._case_of_new(read_mail("customer_question.eml"))
         reply = case.message_post(
             body="Ihre Sendung ist unterwegs.",
             message_type="comment",
@@ -149,7 +143,7 @@ class TestAckSentFolder(MailIngestCommon):
 
     def test_suppressed_ack_is_not_filed(self):
         listed = self._question(variant="list", extra=b"List-Id: Kunden <kunden.example>\n")
-        case = self._receive_new(listed)
+        case = self._case_of_new(listed)
         self.assertEqual(case.ack_reason, "suppressed")
         self.assertFalse(self._sent_rows(case))
         self._run_cron(SENT_CRON)
@@ -157,9 +151,9 @@ class TestAckSentFolder(MailIngestCommon):
 
     def test_throttled_ack_is_not_filed(self):
         with freeze_time(NOW):
-            first = self._receive_new(self._question(variant="t1"))
+            first = self._case_of_new(self._question(variant="t1"))
         with freeze_time(NOW + timedelta(hours=2)):
-            second = self._receive_new(self._question(variant="t2"))
+            second = self._case_of_new(self._question(variant="t2"))
         self.assertEqual((first.ack_reason, second.ack_reason), ("sent", "throttled"))
         self.assertEqual(len(self._sent_rows(first)), 1)
         self.assertFalse(self._sent_rows(second))
@@ -170,10 +164,10 @@ class TestAckSentFolder(MailIngestCommon):
         )
         self.queue.ack_template_id = broken
         with self.assertLogs("odoo.addons.mail_crm_shop.models.crm_shop_case_ack", "WARNING"):
-            case = self._receive_new(self._question(variant="broken"))
+            case = self._case_of_new(self._question(variant="broken"))
         self.assertEqual(case.ack_reason, "error")
         self.assertFalse(self._sent_rows(case))
         self.queue.ack_template_id = False  # back to the standard template
-        later = self._receive_new(self._question(sender="olaf@kunde.example", variant="fixed"))
+        later = self._case_of_new(self._question(sender="olaf@kunde.example", variant="fixed"))
         self.assertEqual(later.ack_reason, "sent")
         self.assertEqual(len(self._sent_rows(later)), 1)

@@ -24,21 +24,6 @@ class TestCaseAck(MailIngestCommon):
 
     # --- helpers ---------------------------------------------------------------------
 
-    def _receive_new(self, raw, user=None):
-        """Deliver, sync and process ``raw`` (as ``user`` if given); return its inbound."""
-        before = self._inbound()
-        self.server.deliver(raw)
-        self._sync()
-        if user:
-            pending = self._inbound() - before
-            pending.with_user(user)._process()
-        else:
-            self._process()
-        inbound = self._inbound() - before
-        self.assertEqual(len(inbound), 1)
-        self.assertEqual(inbound.state, "done", inbound.last_error)
-        return inbound
-
     def _question(self, sender="Erika Muster <erika@kunde.example>", variant="1", extra=b""):
         raw = read_mail(
             "ack_new_question.eml", sender=sender, subject="Artikel 4711", variant=variant

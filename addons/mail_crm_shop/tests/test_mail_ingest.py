@@ -162,6 +162,21 @@ class MailIngestCommon(MailCrmShopCase):
         self._process()
         return self._inbound()[:1]
 
+    def _receive_new(self, raw, user=None):
+        """Deliver, sync and process ``raw`` (as ``user`` if given, else by the cron);
+        return the one inbound record it made (done)."""
+        before = self._inbound()
+        self.server.deliver(raw)
+        self._sync()
+        if user:
+            (self._inbound() - before).with_user(user)._process()
+        else:
+            self._process()
+        inbound = self._inbound() - before
+        self.assertEqual(len(inbound), 1)
+        self.assertEqual(inbound.state, "done", inbound.last_error)
+        return inbound
+
 
 @tagged("post_install", "-at_install")
 class TestMailIngest(MailIngestCommon):

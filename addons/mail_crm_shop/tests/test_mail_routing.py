@@ -11,16 +11,6 @@ class TestMailRouting(MailIngestCommon):
     def _first_case(self):
         return self._receive(read_mail("customer_question.eml")).case_id
 
-    def _receive_new(self, raw):
-        before = self._inbound()
-        self.server.deliver(raw)
-        self._sync()
-        self._process()
-        inbound = self._inbound() - before
-        self.assertEqual(len(inbound), 1)
-        self.assertEqual(inbound.state, "done", inbound.last_error)
-        return inbound
-
     def _emails(self, case):
         return case.message_ids.filtered(lambda m: m.message_type == "email")
 

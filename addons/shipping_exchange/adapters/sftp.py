@@ -57,15 +57,7 @@ class SftpTransport:
 
     def __init__(self, settings: SftpSettings):
         self.settings = settings
-        self._session = SftpSession(
-            host=settings.host,
-            host_key=settings.host_key,
-            port=settings.port,
-            user=settings.user,
-            password=settings.password,
-            private_key=settings.private_key,
-            timeout=settings.timeout,
-        )
+        self._session = SftpSession.from_settings(settings)
 
     def __enter__(self) -> SftpTransport:
         self._connect()

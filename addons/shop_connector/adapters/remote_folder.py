@@ -370,15 +370,7 @@ class SftpFolder:
 
     def __init__(self, settings: SftpFolderSettings):
         self.settings = settings
-        self._session = SftpSession(
-            host=settings.host,
-            host_key=settings.host_key,
-            port=settings.port,
-            user=settings.user,
-            password=settings.password,
-            private_key=settings.private_key,
-            timeout=settings.timeout,
-        )
+        self._session = SftpSession.from_settings(settings)
 
     def __enter__(self) -> SftpFolder:
         return self
