@@ -1,5 +1,6 @@
 from freezegun import freeze_time
 
+from odoo.fields import Command
 from odoo.tests import TransactionCase
 
 from odoo.addons.mail_crm_shop.services.errors import PermanentError
@@ -148,3 +149,39 @@ class ShippingExchangeCase(TransactionCase):
             **overrides,
         }
         return cls.env["shipping.exchange.record"].create(vals)
+
+    # --- stock -------------------------------------------------------------------------
+
+    def _stock_location(self):
+        return self.env.ref("stock.picking_type_out").default_location_src_id
+
+    def _put_in_stock(self, product, qty):
+        self.env["stock.quant"]._update_available_quantity(product, self._stock_location(), qty)
+
+    def _receive_goods(self, quantities):
+        """A supplier's receipt of {product: qty} into stock, validated by the warehouse."""
+        suppliers = self.env.ref("stock.stock_location_suppliers")
+        stock = self._stock_location()
+        receipt = self.env["stock.picking"].create(
+            {
+                "picking_type_id": self.env.ref("stock.picking_type_in").id,
+                "location_id": suppliers.id,
+                "location_dest_id": stock.id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "product_uom_qty": qty,
+                            "location_id": suppliers.id,
+                            "location_dest_id": stock.id,
+                        }
+                    )
+                    for product, qty in quantities.items()
+                ],
+            }
+        )
+        receipt.action_confirm()
+        for move in receipt.move_ids:
+            move.write({"quantity": move.product_uom_qty, "picked": True})
+        receipt.button_validate()
+        self.assertEqual(receipt.state, "done")

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from lxml import etree
@@ -9,8 +9,6 @@ from odoo.addons.mail_crm_shop.services.errors import TransientError
 
 from ..services.confirmation import Confirmation
 from .common import FakeTransport, ShippingExchangeCase
-
-T0 = datetime(2026, 11, 23, 8, 0)
 
 
 def _cod_by_delivery(payload):
@@ -38,16 +36,12 @@ class TestCashOnDeliveryOnce(ShippingExchangeCase):
         cls.mug = cls._create_product(
             name="Mug", default_code="MUG", is_storable=True, list_price=10.0
         )
-        cls.stock = cls.env.ref("stock.picking_type_out").default_location_src_id
 
     def setUp(self):
         super().setUp()
         if "shop_payment_method" not in self.env["sale.order"]._fields:
             self.skipTest("cash on delivery needs the shop connector (shop_payment_method)")
         self.transport = self._use_transport(FakeTransport())
-
-    def _put_in_stock(self, product, qty):
-        self.env["stock.quant"]._update_available_quantity(product, self.stock, qty)
 
     def _cod_order(self, quantities):
         order = self.env["sale.order"].create(
@@ -145,7 +139,7 @@ class TestCashOnDeliveryOnce(ShippingExchangeCase):
         delivery = order.picking_ids
         record = delivery.shipping_exchange_record_ids
         self.transport.fail_with = TransientError("host down")
-        self.assertEqual(self._send(T0), {})
+        self.assertEqual(self._send(), {})
         self.assertEqual(record.state, "error")
         self.assertFalse(delivery.shipping_exchange_cod_sent)  # nothing reached the carrier
         self.transport.fail_with = None
@@ -172,7 +166,7 @@ class TestCashOnDeliveryOnce(ShippingExchangeCase):
         self.assertGreater(second_record.id, first_record.id)
         # nothing reaches the carrier; the first delivery's record is then cancelled
         self.transport.fail_with = TransientError("host down")
-        self.assertEqual(self._send(T0), {})
+        self.assertEqual(self._send(), {})
         self.assertEqual((first_record + second_record).mapped("state"), ["error", "error"])
         first_record.action_cancel()
         self.transport.fail_with = None

@@ -42,39 +42,6 @@ class TestPartialReservation(ShippingExchangeCase):
         cls.mug = cls._create_product(
             name="Mug", default_code="MUG", is_storable=True, weight=0.5, volume=0.002
         )
-        cls.stock = cls.env.ref("stock.picking_type_out").default_location_src_id
-
-    def _put_in_stock(self, product, qty):
-        self.env["stock.quant"]._update_available_quantity(product, self.stock, qty)
-
-    def _receive(self, quantities):
-        """A supplier's receipt of {product: qty}, validated by the warehouse."""
-        suppliers = self.env.ref("stock.stock_location_suppliers")
-        receipt = self.env["stock.picking"].create(
-            {
-                "picking_type_id": self.env.ref("stock.picking_type_in").id,
-                "location_id": suppliers.id,
-                "location_dest_id": self.stock.id,
-                "move_ids": [
-                    (
-                        0,
-                        0,
-                        {
-                            "product_id": product.id,
-                            "product_uom_qty": qty,
-                            "location_id": suppliers.id,
-                            "location_dest_id": self.stock.id,
-                        },
-                    )
-                    for product, qty in quantities.items()
-                ],
-            }
-        )
-        receipt.action_confirm()
-        for move in receipt.move_ids:
-            move.write({"quantity": move.product_uom_qty, "picked": True})
-        receipt.button_validate()
-        self.assertEqual(receipt.state, "done")
 
     def _move(self, picking, product):
         return picking.move_ids.filtered(lambda m: m.product_id == product)
@@ -164,7 +131,7 @@ class TestPartialReservation(ShippingExchangeCase):
         self.assertFalse(delivery.shipping_exchange_record_ids)
         self.assertEqual(self._send(transport), [])
 
-        self._receive({self.kettle: 3})  # the rest arrives: reserved in full, routed
+        self._receive_goods({self.kettle: 3})  # the rest arrives: reserved in full, routed
         self.assertEqual(delivery.move_ids.quantity, 5)
         record = delivery.shipping_exchange_record_ids
         self.assertEqual(record.profile_id, self.freight)
@@ -203,7 +170,7 @@ class TestPartialReservation(ShippingExchangeCase):
     def test_confirmation_ships_what_was_sent_even_if_more_was_reserved_since(self):
         transport = self._use_transport(FakeTransport())
         picking, record = self._sent_partly_reserved_delivery(transport)
-        self._receive({self.kettle: 3})  # after sending: the delivery now reserves all five
+        self._receive_goods({self.kettle: 3})  # after sending: the delivery now reserves all five
         self.assertEqual(self._move(picking, self.kettle).quantity, 5)
         self.assertFalse(self._send(transport))  # sent once
         transport.files["conf.xml"] = _confirmation_file(picking.name, "T-1")
@@ -242,7 +209,7 @@ class TestPartialReservation(ShippingExchangeCase):
         self.assertFalse(backorder.shipping_exchange_held)
         self.assertFalse(self._send(transport))
 
-        self._receive({self.kettle: 3, self.mug: 5})
+        self._receive_goods({self.kettle: 3, self.mug: 5})
         self.assertEqual(backorder.state, "assigned")
         follow_up = backorder.shipping_exchange_record_ids
         self.assertEqual(follow_up.profile_id, self.freight)  # 3 x 1.5 + 5 x 0.5 = 7 kg

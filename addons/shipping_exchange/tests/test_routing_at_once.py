@@ -17,44 +17,13 @@ class TestRoutingAtOnce(ShippingExchangeCase):
         cls.at_once = cls._create_profile(name="Fulfilment", send_mode="immediate")
         cls.rule = cls._create_rule(name="Everything", profile_id=cls.at_once.id)
         cls.stocked = cls._create_product(name="Kettle", default_code="KETTLE", is_storable=True)
-        cls.stock = cls.env.ref("stock.picking_type_out").default_location_src_id
         cls.send_cron = cls.env.ref("shipping_exchange.ir_cron_send")
 
     def _send_triggers(self):
         return self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.send_cron.id)])
 
-    def _put_in_stock(self, qty):
-        self.env["stock.quant"]._update_available_quantity(self.stocked, self.stock, qty)
-
-    def _receive(self, qty):
-        """A supplier's receipt into stock, validated by the warehouse."""
-        suppliers = self.env.ref("stock.stock_location_suppliers")
-        receipt = self.env["stock.picking"].create(
-            {
-                "picking_type_id": self.env.ref("stock.picking_type_in").id,
-                "location_id": suppliers.id,
-                "location_dest_id": self.stock.id,
-                "move_ids": [
-                    (
-                        0,
-                        0,
-                        {
-                            "product_id": self.stocked.id,
-                            "product_uom_qty": qty,
-                            "location_id": suppliers.id,
-                            "location_dest_id": self.stock.id,
-                        },
-                    )
-                ],
-            }
-        )
-        receipt.action_confirm()
-        receipt.move_ids.write({"quantity": qty, "picked": True})
-        receipt.button_validate()
-        self.assertEqual(receipt.state, "done")
-
     def test_confirmed_delivery_with_stock_is_routed_and_sent_at_once(self):
-        self._put_in_stock(5)
+        self._put_in_stock(self.stocked, 5)
         triggers = self._send_triggers()
         picking = self._create_picking(products=self.stocked, qty=2)
         picking.action_confirm()  # reserves at confirmation, as a confirmed sale order does
@@ -66,7 +35,7 @@ class TestRoutingAtOnce(ShippingExchangeCase):
         self.assertEqual(self._send_triggers(), triggers + 1)
 
     def test_sale_order_delivery_is_routed_on_confirmation(self):
-        self._put_in_stock(5)
+        self._put_in_stock(self.stocked, 5)
         order = self.env["sale.order"].create(
             {
                 "partner_id": self._create_partner().id,
@@ -84,7 +53,7 @@ class TestRoutingAtOnce(ShippingExchangeCase):
         self.assertEqual(picking.state, "confirmed")  # nothing in stock: waits
         self.assertFalse(picking.shipping_exchange_record_ids)
         triggers = self._send_triggers()
-        self._receive(2)
+        self._receive_goods({self.stocked: 2})
         self.assertEqual(picking.state, "assigned")
         self.assertEqual(picking.shipping_exchange_record_ids.profile_id, self.at_once)
         self.assertEqual(self._send_triggers(), triggers + 1)
@@ -92,7 +61,7 @@ class TestRoutingAtOnce(ShippingExchangeCase):
     def test_scheduled_profile_waits_for_the_send_run(self):
         scheduled = self._create_profile(name="Parcel carrier", send_mode="schedule")
         self.rule.profile_id = scheduled
-        self._put_in_stock(5)
+        self._put_in_stock(self.stocked, 5)
         triggers = self._send_triggers()
         picking = self._create_picking(products=self.stocked, qty=1)
         picking.action_confirm()
@@ -100,7 +69,7 @@ class TestRoutingAtOnce(ShippingExchangeCase):
         self.assertEqual(self._send_triggers(), triggers)
 
     def test_one_record_per_delivery_however_often_it_is_reserved(self):
-        self._put_in_stock(5)
+        self._put_in_stock(self.stocked, 5)
         picking = self._create_picking(products=self.stocked, qty=2)
         picking.action_confirm()
         record = picking.shipping_exchange_record_ids
@@ -114,13 +83,13 @@ class TestRoutingAtOnce(ShippingExchangeCase):
 
     def test_stock_user_without_exchange_rights_makes_a_delivery_ready(self):
         clerk = new_test_user(self.env, "clerk", groups="stock.group_stock_user")
-        self._put_in_stock(5)
+        self._put_in_stock(self.stocked, 5)
         picking = self._create_picking(products=self.stocked, qty=2)
         picking.with_user(clerk).action_confirm()
         self.assertEqual(picking.shipping_exchange_record_ids.profile_id, self.at_once)
 
     def test_routing_failure_keeps_the_stock_operation_and_the_cron_routes_later(self):
-        self._put_in_stock(5)
+        self._put_in_stock(self.stocked, 5)
         picking = self._create_picking(products=self.stocked, qty=2)
         Picking = self.registry["stock.picking"]
         with (
