@@ -586,10 +586,16 @@ class CrmShopCase(models.Model):
         mailbox = self._get_reply_mailbox()
         recipients = self.env["res.partner"].browse(msg_vals.get("partner_ids") or [])
         if mailbox and (recipients | self.message_partner_ids).filtered("partner_share"):
-            self.env["crm.shop.sent.mail"].sudo().create(
-                {"message_id": message.id, "case_id": self.id, "mailbox_id": mailbox.id}
-            )
+            self._queue_sent_copy(message, mailbox)
         return result
+
+    def _queue_sent_copy(self, message, mailbox):
+        """File ``message`` (sent from this case) in the Sent folder of ``mailbox``: queued
+        in this transaction, appended by the cron after commit (one row per message)."""
+        self.ensure_one()
+        self.env["crm.shop.sent.mail"].sudo().create(
+            {"message_id": message.id, "case_id": self.id, "mailbox_id": mailbox.id}
+        )
 
     def _get_reply_mailbox(self):
         self.ensure_one()

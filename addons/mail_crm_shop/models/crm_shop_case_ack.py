@@ -187,9 +187,7 @@ class CrmShopCase(models.Model):
         self.ensure_one()
         mailbox = self._get_reply_mailbox()
         if mailbox:
-            self.env["crm.shop.sent.mail"].sudo().create(
-                {"message_id": message.id, "case_id": self.id, "mailbox_id": mailbox.id}
-            )
+            self._queue_sent_copy(message, mailbox)
 
     def _ack_email_from(self):
         """Acknowledgements come from the mailbox replies go out from."""

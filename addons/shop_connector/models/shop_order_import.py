@@ -59,7 +59,7 @@ class ShopOrderImport(models.Model):
         ``skip_concurrent`` (the scheduled import): an order another transaction stored
         since this one began (a pushed order) is taken as stored and the rest of the page
         is stored; without it, the unique key's ``UniqueViolation`` propagates (the push
-        retries its request as a whole). Return the external ids taken as stored so."""
+        retries its request as a whole)."""
         ids = [o.external_id for o in page.orders] + [u.external_id for u in page.unmapped]
         existing = self._shop_stored_imports(backend, ids)
         for order in page.orders:
@@ -73,7 +73,6 @@ class ShopOrderImport(models.Model):
             record = self._store_one(backend, unmapped.external_id, vals, existing, skip_concurrent)
             if record:
                 record._record_failure(PermanentError(unmapped.error))
-        return sorted(key for key, record in existing.items() if record is None)
 
     @api.model
     def _shop_stored_imports(self, backend, external_ids):
