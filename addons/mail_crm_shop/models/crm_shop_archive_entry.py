@@ -112,6 +112,8 @@ class CrmShopArchiveEntry(models.Model):
 
     _sequence_uniq = models.UniqueIndex("(sequence)")
     _chain_hash_uniq = models.UniqueIndex("(chain_hash)")
+    # an inbound mail reads its bytes from its entry (crm_shop_inbound_mail_archive.py)
+    _res_idx = models.Index("(res_id, res_model) WHERE res_id IS NOT NULL")
 
     def init(self):
         self.env.cr.execute(

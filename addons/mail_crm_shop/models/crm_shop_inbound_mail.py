@@ -1,4 +1,3 @@
-import base64
 import email
 import itertools
 import logging
@@ -57,7 +56,8 @@ class CrmShopInboundMail(models.Model):
     subject = fields.Char(readonly=True)
     email_from = fields.Char(string="From", readonly=True)
     received_date = fields.Datetime(string="Received", readonly=True)
-    raw = fields.Binary(string="Original mail", attachment=True, readonly=True)
+    # kept once, in the mail's GoBD archive entry (crm_shop_inbound_mail_archive.py)
+    raw = fields.Binary(string="Original mail", compute="_compute_raw")
     raw_filename = fields.Char(compute="_compute_raw_filename")
     is_auto_reply = fields.Boolean(string="Automatic reply", readonly=True)
     state = fields.Selection(tracking=True)
@@ -110,7 +110,8 @@ class CrmShopInboundMail(models.Model):
         self.mailbox_id._notify_responsible(self, self.env._("Incoming mail failed"), error)
 
     def _get_raw(self):
-        return base64.b64decode(self.with_context(bin_size=False).raw or b"")
+        self.ensure_one()
+        return self._raw_by_id().get(self.id, b"")
 
     # --- batch processing ------------------------------------------------------------
 
@@ -171,15 +172,18 @@ class CrmShopInboundMail(models.Model):
         one query each for Message-IDs on cases, case tokens and sender contacts."""
         batch = RoutingBatch()
         kept = 0
-        for mail in self:
-            raw = mail._get_raw()
+        mails = {mail.id: mail for mail in self}
+        headers = {}
+        for mail_id, raw in self._iter_raw():  # a few MB per query
             if len(raw) <= KEEP_RAW_BYTES and kept + len(raw) <= KEEP_RAW_TOTAL:
-                batch.extras[("raw", mail.id)] = raw  # read once per batch, not twice
+                batch.extras[("raw", mail_id)] = raw  # read once per batch, not twice
                 kept += len(raw)
             try:
-                batch.headers[mail.id] = read_headers(raw, mail.mailbox_id._get_own_addresses())
+                headers[mail_id] = read_headers(raw, mails[mail_id].mailbox_id._get_own_addresses())
             except UnreadableMail:
-                batch.headers[mail.id] = None
+                headers[mail_id] = None
+        # in the batch's order (case numbers are reserved for the mails still to come)
+        batch.headers.update((mail_id, headers.get(mail_id)) for mail_id in mails)
         lookups = collect_lookups(batch.headers.values())
         if lookups.message_ids:
             self._lookup_messages(batch, lookups.message_ids)

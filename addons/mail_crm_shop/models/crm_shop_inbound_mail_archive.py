@@ -1,22 +1,108 @@
+"""Every stored inbound mail is archived (GoBD) in the same transaction, and its raw
+bytes are kept there only: the archive entry is the one copy the mail is processed,
+downloaded and, at the end of its retention, deleted from."""
+
 import base64
 
 from odoo import api, models
+from odoo.tools import human_size
+
+# raw bytes read per query when a batch of mails is read at once
+RAW_READ_BYTES = 8 * 1024 * 1024
 
 
 class CrmShopInboundMail(models.Model):
-    """Every stored inbound mail is archived (GoBD) in the same transaction."""
-
-    _inherit = "crm.shop.inbound.mail"
+    _inherit = "crm.shop.inbound.mail"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model_create_multi
     def create(self, vals_list):
-        records = super().create(vals_list)
-        items = []
-        for record, vals in zip(records, vals_list, strict=True):
-            # the bytes as given (base64), not read back from the attachment just written
-            raw = base64.b64decode(vals["raw"]) if vals.get("raw") else b""
-            if raw:
-                items.append((raw, "in", record, "default"))
+        # ``raw`` (base64, as for a binary field) goes to the archive, not to the record
+        raws = [base64.b64decode(vals["raw"]) if vals.get("raw") else b"" for vals in vals_list]
+        records = super().create([_without_raw(vals) for vals in vals_list])
+        items = [
+            (raw, "in", record, "default") for record, raw in zip(records, raws, strict=True) if raw
+        ]
         # one chain append for all of them: one lock and one read of the chain head
         self.env["crm.shop.archive.entry"]._archive_raws(items)
         return records
+
+    def _compute_raw(self):
+        raws = self._raw_by_id()
+        bin_size = self.env.context.get("bin_size")
+        for record in self:
+            raw = raws.get(record.id)
+            if not raw:
+                record.raw = False
+            else:
+                record.raw = human_size(len(raw)) if bin_size else base64.b64encode(raw)
+
+    def _raw_by_id(self):
+        """``{id: bytes}`` of these mails (stored ones only); ``b""`` for a mail without
+        archived bytes. All at once: for a few mails; a batch uses ``_iter_raw``."""
+        raws = dict.fromkeys((id_ for id_ in self.ids if isinstance(id_, int)), b"")
+        raws.update(self._iter_raw())
+        return raws
+
+    def _iter_raw(self):
+        """Yield ``(id, bytes)`` of these mails that have bytes, read from their archive
+        entries a few MB per query (memory stays bounded for any batch).
+
+        Mails stored before the archive became their only copy keep their bytes in a
+        filestore attachment: read from there when the archive has none.
+        """
+        ids = [id_ for id_ in self.ids if isinstance(id_, int)]
+        if not ids:
+            return
+        cr = self.env.cr
+        cr.execute(
+            """SELECT DISTINCT ON (res_id) res_id, id, COALESCE(octet_length(raw_content), 0)
+                 FROM crm_shop_archive_entry
+                WHERE res_model = %s AND res_id = ANY(%s) AND direction = 'in'
+                ORDER BY res_id, id""",
+            [self._name, ids],
+        )
+        groups, group, size = [], [], 0
+        archived = set()
+        for res_id, entry_id, length in cr.fetchall():
+            if not length:
+                continue
+            archived.add(res_id)
+            if group and size + length > RAW_READ_BYTES:
+                groups.append(group)
+                group, size = [], 0
+            group.append(entry_id)
+            size += length
+        if group:
+            groups.append(group)
+        for entry_ids in groups:
+            cr.execute(
+                "SELECT res_id, raw_content FROM crm_shop_archive_entry WHERE id = ANY(%s)",
+                [entry_ids],
+            )
+            for res_id, content in cr.fetchall():
+                yield res_id, bytes(content)
+        missing = [id_ for id_ in ids if id_ not in archived]
+        if missing:
+            yield from self._legacy_raw_by_id(missing).items()
+
+    def _legacy_raw_by_id(self, ids):
+        """The bytes of mails stored as a filestore attachment of the former ``raw``
+        field (databases from before the archive held the only copy)."""
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_field", "=", "raw"),
+                    ("res_id", "in", ids),
+                ]
+            )
+        )
+        return {attachment.res_id: attachment.raw or b"" for attachment in attachments}
+
+
+def _without_raw(vals):
+    if "raw" not in vals:
+        return vals
+    return {key: value for key, value in vals.items() if key != "raw"}
