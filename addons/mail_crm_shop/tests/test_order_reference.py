@@ -95,7 +95,9 @@ class TestOrderReference(MailIngestCommon):
         self._sync()
         Inbound = type(self.env["crm.shop.inbound.mail"])
         off = patch.object(
-            Inbound, "_quoted_order", lambda mail, msg_dict, partner_id: mail.env["sale.order"]
+            Inbound,
+            "_quoted_order",
+            lambda mail, msg_dict, partner_id, batch=None: mail.env["sale.order"],
         )
         if not feature:
             off.start()
@@ -128,6 +130,58 @@ class TestOrderReference(MailIngestCommon):
             self.assertEqual(calls, [("4711123",)])
             unquoted = self._count_processing(self._mail("Bestellung 4711124", variant="e"), False)
         self.assertEqual(quoted, unquoted + 1, "the candidates are resolved in one query")
+
+    def test_a_batch_asks_once_which_senders_have_orders(self):
+        """Several mails quoting numbers, processed together: the batch asks once which
+        of its senders have any order; only those senders' mails are looked up."""
+        former = self._create_partner(name="Erika Neu", email="erika.neu@example.com")
+        archived_order = self._create_sale_order(former, confirm=False)
+        former.action_archive()
+        supplier = self._create_partner(name="Lieferant GmbH", email="lager@lieferant.example")
+        mails = [
+            self._mail(f"Bestellung {self.order.name}", variant="b"),  # the customer's order
+            self._mail(
+                f"Bestellung {self.order.name}",
+                sender="Lieferant GmbH <lager@lieferant.example>",  # known, no order
+                variant="c",
+            ),
+            self._mail(
+                "Bestellung 4711125", sender="Somebody <somebody@example.net>", variant="d"
+            ),  # unknown, no order
+            self._mail(
+                f"Order {archived_order.name}",
+                sender="Erika Neu <erika.neu@example.com>",  # unknown, the order's address
+                variant="e",
+            ),
+        ]
+        for raw in mails:
+            self.server.deliver(raw)
+        self._sync()
+        Case = type(self.env["crm.shop.case"])
+        calls = []
+        original = Case._find_quoted_order
+
+        def recording(model, references, *args, **kwargs):
+            calls.append(kwargs.get("partner_id") or kwargs.get("email"))
+            return original(model, references, *args, **kwargs)
+
+        with patch.object(Case, "_find_quoted_order", recording):
+            self._process()
+        inbound = self._inbound()
+        self.assertEqual(set(inbound.mapped("state")), {"done"})
+        cases = {
+            mail.case_id.email_from.rpartition("<")[2].rstrip(">"): mail.case_id for mail in inbound
+        }
+        self.assertEqual(cases["Juergen.Mueller@Example.DE"].sale_order_id, self.order)
+        self.assertEqual(cases["erika.neu@example.com"].sale_order_id, archived_order)
+        self.assertFalse(cases["lager@lieferant.example"].sale_order_id, "not its order")
+        self.assertEqual(cases["lager@lieferant.example"].partner_id, supplier)
+        self.assertFalse(cases["somebody@example.net"].sale_order_id)
+        self.assertEqual(
+            sorted(calls, key=str),
+            sorted([self.customer.id, "erika.neu@example.com"], key=str),
+            "senders without any order are not looked up",
+        )
 
     def test_follow_up_mails_leave_the_link_alone(self):
         second = self._create_sale_order(self.customer, confirm=False)
