@@ -1,7 +1,8 @@
 """Automatic acknowledgement of a case a customer's mail opened (queue option).
 
 Decided by ``services.auto_ack``; sent as an automatic message on the case (``auto_comment``:
-not a reply, so it neither stops the first-response clock nor locks the case), queued as
+not a reply, so it neither stops the first-response clock nor locks the case) that answers
+the customer's mail (parent message, ``In-Reply-To``/``References``), queued as
 ``mail.mail`` in the transaction that creates the case: a crash sends nothing, a retry of
 the mail decides again, the mail queue cron sends it once. Like a reply, a sent
 acknowledgement is filed in the Sent folder of the case's mailbox (``crm.shop.sent.mail``).
@@ -162,6 +163,12 @@ class CrmShopCase(models.Model):
         values = values[case.id]
         partner = case.partner_id if case.partner_id.email_normalized == address else None
         body = values.get("body_html") or ""
+        # the answer to the customer's mail: mail clients thread it under that mail
+        question = case._ack_first_message()
+        threading = {"parent_id": question.id}
+        if question.message_id:
+            # Odoo sends References (the thread) but no In-Reply-To: name the question
+            threading["mail_headers"] = {"In-Reply-To": question.message_id}
         message = case.message_post(
             body=body if isinstance(body, Markup) else Markup(body),  # rendered by QWeb
             subject=add_case_token(values.get("subject") or case.name, case.number),
@@ -175,9 +182,27 @@ class CrmShopCase(models.Model):
             notify_skip_followers=True,
             force_send=False,  # the mail queue sends it, after this transaction commits
             force_email_lang=lang,
+            **threading,
         )
         case._ack_file_in_sent(message)
         return message
+
+    def _ack_first_message(self):
+        """The customer's mail that opened this case: its first incoming mail (one indexed
+        look-up, only when an acknowledgement is sent)."""
+        self.ensure_one()
+        return (
+            self.env["mail.message"]
+            .sudo()
+            .search_fetch(
+                Domain("model", "=", self._name)
+                & Domain("res_id", "=", self.id)
+                & Domain("message_type", "=", "email"),
+                ["message_id"],
+                order="id",
+                limit=1,
+            )
+        )
 
     def _ack_file_in_sent(self, message):
         """Queue the acknowledgement ``message`` for the Sent folder of the case's mailbox,

@@ -89,6 +89,22 @@ class TestAckSentFolder(MailIngestCommon):
         self.assertEqual(len(self._sent_folder()), 1)
         self.assertEqual(sent.state, "done")
 
+    def test_filed_ack_threads_under_the_customers_mail_as_the_sent_one(self):
+        case = self._case_of_new(self._question(variant="refs"))
+        question_id = "<ack-question-refs@mail.example.de>"
+        ack = self._ack(case)
+        self.assertEqual(ack.parent_id.message_id, question_id)
+        outgoing = self.env["mail.mail"].search([("mail_message_id", "=", ack.id)])
+        self.assertEqual(len(outgoing), 1)
+        self._run_cron(SENT_CRON)
+        (raw,) = self._sent_folder()
+        self.assertIn(f"In-Reply-To: {question_id}".encode(), raw)
+        copy = message_from_bytes(raw, policy=policy.default)
+        self.assertEqual(copy["In-Reply-To"], question_id)
+        self.assertIn(f"'In-Reply-To': '{question_id}'", outgoing.headers, "as it went out")
+        self.assertIn(question_id, copy["References"].split())
+        self.assertIn(question_id, outgoing.references.split(), "as it went out")
+
     def test_ack_to_a_known_contact_names_it_once(self):
         case = self._case_of_new(read_mail("customer_question.eml"))
         self.assertEqual(case.partner_id, self.customer)
@@ -138,6 +154,8 @@ class TestAckSentFolder(MailIngestCommon):
         self.assertEqual(
             getaddresses([copy["To"]]), [("Jürgen Müller", "juergen.mueller@example.de")]
         )
+        self.assertEqual(copy["In-Reply-To"], reply.parent_id.message_id, "a reply threads too")
+        self.assertIn(reply.parent_id.message_id, copy["References"].split())
 
     # --- not filed when not sent -------------------------------------------------------
 

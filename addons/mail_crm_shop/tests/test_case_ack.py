@@ -1,3 +1,4 @@
+import ast
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
@@ -5,6 +6,8 @@ from freezegun import freeze_time
 
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
+
+from odoo.addons.mail.tests.common import MockEmail
 
 from ..services.mime import extract_case_token
 from .test_mail_ingest import MailIngestCommon, read_mail
@@ -252,3 +255,101 @@ class TestCaseAck(MailIngestCommon):
         case.sudo().write({"email_from": False})
         self.assertFalse(case.ack_email)
         self.assertEqual(case.ack_reason, "sent")
+
+
+@tagged("post_install", "-at_install")
+class TestCaseAckThreading(MailIngestCommon, MockEmail):
+    """The acknowledgement answers the customer's mail that opened the case: mail clients
+    thread it under that mail (In-Reply-To / References)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.queue.write({"ack_enabled": True, "ack_throttle_hours": 24})
+
+    def _question(self, variant, extra=b""):
+        raw = read_mail(
+            "ack_new_question.eml",
+            sender="Erika Muster <erika@kunde.example>",
+            subject="Artikel 4711",
+            variant=variant,
+        )
+        return raw.replace(b"MIME-Version:", extra + b"MIME-Version:", 1)
+
+    def test_ack_mail_answers_the_mail_that_opened_the_case(self):
+        # the customer's mail answers a mail we do not know: no case, a new one
+        unknown = b"<order-17@shop-system.example>"
+        raw = self._question(
+            "thread", extra=b"In-Reply-To: " + unknown + b"\nReferences: " + unknown + b"\n"
+        )
+        case = self._receive_new(raw).case_id
+        question_id = "<ack-question-thread@mail.example.de>"
+        first = case.message_ids.filtered(lambda m: m.message_type == "email")
+        self.assertEqual(first.message_id, question_id)
+        ack = case.message_ids.filtered(lambda m: m.message_type == "auto_comment")
+        self.assertEqual(len(ack), 1)
+        self.assertEqual(ack.parent_id, first, "posted as the answer to the customer's mail")
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", ack.id)])
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(ast.literal_eval(mail.headers)["In-Reply-To"], question_id)
+        self.assertIn(question_id, mail.references.split())
+
+        with self.mock_mail_gateway():
+            mail.send()
+        self.assertEqual(len(self._mails), 1)
+        sent = self._mails[0]["EmailMessage"]
+        self.assertEqual(sent["Message-Id"], ack.message_id)
+        self.assertEqual(sent["In-Reply-To"], question_id)
+        self.assertIn(question_id, sent["References"].split())
+        self.assertNotIn("<order-17@shop-system.example>", sent["In-Reply-To"])
+
+    def test_ack_answers_the_first_mail_not_a_later_note(self):
+        """A note posted on the new case before the acknowledgement is decided (as an
+        automation could) is not what the acknowledgement answers."""
+        Case = type(self.env["crm.shop.case"])
+        original = Case._ack_new_case
+
+        def with_note(case, *args, **kwargs):
+            case.message_post(body="Intern: Lager fragen", subtype_xmlid="mail.mt_note")
+            case.message_post(body="Kommentar", message_type="comment")
+            return original(case, *args, **kwargs)
+
+        with patch.object(Case, "_ack_new_case", with_note):
+            case = self._receive_new(self._question("note")).case_id
+        ack = case.message_ids.filtered(lambda m: m.message_type == "auto_comment")
+        self.assertEqual(ack.parent_id.message_id, "<ack-question-note@mail.example.de>")
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", ack.id)])
+        self.assertEqual(
+            ast.literal_eval(mail.headers)["In-Reply-To"], "<ack-question-note@mail.example.de>"
+        )
+
+    def test_finding_the_first_mail_costs_one_cheap_lookup_at_most(self):
+        Case = type(self.env["crm.shop.case"])
+        original = Case._ack_first_message
+        found = []
+
+        def counting(case):
+            before = case.env.cr.sql_log_count
+            first = original(case)
+            queries = case.env.cr.sql_log_count - before
+            found.append((queries, first.message_id))  # the cron's cursor closes after
+            return first
+
+        with patch.object(Case, "_ack_first_message", counting):
+            case = self._receive_new(self._question("lookup")).case_id
+        self.assertEqual(len(found), 1)
+        queries, question_id = found[0]
+        self.assertLessEqual(queries, 1)
+        self.assertEqual(question_id, "<ack-question-lookup@mail.example.de>")
+        self.assertEqual(case.ack_reason, "sent")
+
+    def test_case_made_by_hand_is_still_not_acknowledged(self):
+        case = self._create_case(mailbox_id=self.mailbox.id, email_from="erika@kunde.example")
+        case.message_post(body="Anruf notiert", message_type="comment")
+        self.assertFalse(case.ack_reason)
+        self.assertFalse(case.message_ids.filtered(lambda m: m.message_type == "auto_comment"))
+        self.assertFalse(self.env["mail.mail"].search([("res_id", "=", case.id)]).headers)
+        # sent anyway (no customer mail to answer): no In-Reply-To is made up
+        ack = case._ack_send(self.queue._ack_template(), "erika@kunde.example")
+        self.assertEqual(len(ack.mail_ids), 1)
+        self.assertNotIn("In-Reply-To", ast.literal_eval(ack.mail_ids.headers))
