@@ -3,6 +3,7 @@ import json
 from pathlib import Path
 from unittest.mock import patch
 
+from odoo import Command
 from odoo.tests import TransactionCase
 
 from ..adapters.shops.base import map_each
@@ -10,6 +11,7 @@ from ..adapters.shops.shopify import map_shopify_order
 from ..services.orders import OrderPage
 
 DATA = Path(__file__).parent / "data"
+REMATCH = "shop_connector.ir_cron_rematch_open_payments"
 
 
 def shopify_payload(**changes):
@@ -116,3 +118,54 @@ class ShopConnectorCase(TransactionCase):
 
     def _imports(self, backend):
         return self.env["shop.order.import"].search([("backend_id", "=", backend.id)])
+
+    def _hide_stored_meanwhile(self, record):
+        """Hide ``record`` from the store's read of the stored orders, as when another
+        transaction (a push) committed it after this one began: storing the same order
+        then hits the unique key. Return the started patcher (stopped at cleanup)."""
+        imports_class = type(self.env["shop.order.import"])
+        read = imports_class._shop_stored_imports
+
+        def read_before_the_push(imports, backend, external_ids):
+            stored = read(imports, backend, external_ids)
+            stored.pop(record.external_id, None)
+            return stored
+
+        patcher = patch.object(imports_class, "_shop_stored_imports", read_before_the_push)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        return patcher
+
+
+class ShopRematchMixin:
+    """Shared set-up of the payment re-match tests, mixed in before ``ShopPaymentCase``
+    and ``ShopConnectorCase``: the re-match cron, the product of the orders that wait
+    for their payment, the bank account's auto-confirmation."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cron = cls.env.ref(REMATCH)
+        cls.product = cls._create_product(
+            name="Rose", list_price=40.0, invoice_policy="order", taxes_id=[Command.clear()]
+        )
+
+    @classmethod
+    def _auto_confirm_sure_matches(cls, **account_vals):
+        """The bank account confirms matches scoring 80 or more by itself (and takes
+        ``account_vals``)."""
+        cls.bank_account.write({"auto_confirm": True, "auto_confirm_threshold": 80, **account_vals})
+
+    def _waiting_order(self, shop_ref, **overrides):
+        """A prepaid order of the shop (one product) that waits for its payment."""
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "shop_external_ref": shop_ref,
+                "shop_payment_method": "prepayment",
+                "order_line": [Command.create({"product_id": self.product.id})],
+                **overrides,
+            }
+        )
+        order.shop_release_state = "waiting_payment"
+        return order

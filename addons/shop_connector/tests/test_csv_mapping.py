@@ -1,11 +1,14 @@
 import base64
 import json
+import logging
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from ..adapters.shops.files import YATEGO_COLUMNS, FileImportAdapter
+from ..adapters.shops.files import YATEGO_COLUMNS, FileImportAdapter, FileImportSettings
 from .common import ShopConnectorCase
+
+IMPORT_LOGGER = "odoo.addons.shop_connector.models.shop_order_import"
 
 # a shop's own export: pipe separated, English decimals, ISO-like dates, own headers
 CUSTOM_CSV = (
@@ -111,6 +114,73 @@ class TestCsvMapping(ShopConnectorCase):
         self.assertEqual(
             self.env["sale.order"].search_count([("shop_backend_id", "=", backend.id)]), 2
         )
+
+    def _upload_message(self, backend):
+        action = backend.action_csv_import_sample()
+        self.assertEqual(action["params"]["type"], "success")
+        return action["params"]["message"]
+
+    def test_upload_tells_new_changed_and_known_orders_apart(self):
+        backend = self._csv_backend()
+        self.assertEqual(
+            self._upload_message(backend),
+            "2 orders read from the file: 2 new and 0 changed ones are queued for import, "
+            "0 were imported already.",
+        )
+        imports = self._imports(backend)
+        self._run_cron("shop_connector.ir_cron_process")
+        self.assertEqual(set(imports.mapped("state")), {"done"}, imports.mapped("last_error"))
+        # the shop's next export: A-1 changed the next day (three shirts), A-2 as before
+        changed_csv = CUSTOM_CSV.replace("A-1|2024-07-01", "A-1|2024-07-02").replace(
+            "|2|19.90|39.80|", "|3|19.90|59.70|"
+        )
+        backend.csv_sample_file = base64.b64encode(changed_csv.encode())
+        self.assertEqual(
+            self._upload_message(backend),
+            "2 orders read from the file: 0 new and 1 changed ones are queued for import, "
+            "1 were imported already.",
+        )
+        self.assertEqual(self._imports(backend), imports, "no order twice")
+        changed = imports.filtered(lambda r: r.external_id == "A-1")
+        self.assertEqual((changed.state, (imports - changed).state), ("pending", "done"))
+
+    def test_order_pushed_while_the_file_is_uploaded_is_kept_once(self):
+        """The shop pushes A-2 while the file with A-2 is uploaded: the upload's insert
+        hits the unique key; the pushed order counts as imported, the others are stored."""
+        backend = self._csv_backend()
+        # the push carries another version of A-2 (two mugs) than the file
+        pushed_csv = CUSTOM_CSV.replace("|BECHER-01|1|12.50|12.50|", "|BECHER-01|2|12.50|25.00|")
+        adapter = FileImportAdapter(
+            FileImportSettings(url="", file_format="csv", csv_mapping=backend._get_csv_mapping())
+        )
+        pushed_orders = [o for o in adapter.parse(pushed_csv.encode()) if o.external_id == "A-2"]
+        self.assertEqual(backend._shop_store_pushed_orders(pushed_orders)["stored"], 1)
+        pushed = self._imports(backend)
+        self.assertEqual(pushed.external_id, "A-2")
+        pushed_payload = pushed.payload
+        self._hide_stored_meanwhile(pushed)
+
+        # logging.INFO, not "INFO": Odoo gives that name to its level 25
+        with self.assertLogs(IMPORT_LOGGER, logging.INFO) as logs:
+            message = self._upload_message(backend)
+        self.assertIn("Order A-2 of shop", "\n".join(logs.output))
+        self.assertEqual(
+            message,
+            "2 orders read from the file: 1 new and 0 changed ones are queued for import, "
+            "1 were imported already.",
+            "the pushed order counts as imported, not as new",
+        )
+        imports = self._imports(backend)
+        self.assertEqual(sorted(imports.mapped("external_id")), ["A-1", "A-2"], "A-2 once")
+        self.assertIn(pushed, imports)
+        self.assertEqual(pushed.payload, pushed_payload, "the pushed row is left as it is")
+        self._run_cron("shop_connector.ir_cron_process")
+        self.assertEqual(set(imports.mapped("state")), {"done"}, imports.mapped("last_error"))
+        self.assertEqual(len(imports.sale_order_id), 2)
+        mugs = pushed.sale_order_id.order_line.filtered(
+            lambda li: li.product_id.default_code == "BECHER-01"
+        )
+        self.assertEqual(mugs.product_uom_qty, 2.0, "the pushed version of A-2")
 
     def test_unmapped_required_field_is_a_clear_error_and_nothing_is_imported(self):
         columns = dict(CUSTOM_COLUMNS)

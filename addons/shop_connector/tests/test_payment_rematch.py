@@ -3,17 +3,15 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.tests import tagged
 
-from .common import ShopConnectorCase, clean_shopify_payload
+from .common import REMATCH, ShopConnectorCase, ShopRematchMixin, clean_shopify_payload
 from .payment_common import ShopPaymentCase
-
-REMATCH = "shop_connector.ir_cron_rematch_open_payments"
 
 
 @tagged("post_install", "-at_install")
-class TestPaymentRematch(ShopPaymentCase, ShopConnectorCase):
+class TestPaymentRematch(ShopRematchMixin, ShopPaymentCase, ShopConnectorCase):
     """Customers pay with the shop's order number before the order reaches Odoo: the
     payment is matched again once the order (or an invoice) is there."""
 
@@ -24,20 +22,6 @@ class TestPaymentRematch(ShopPaymentCase, ShopConnectorCase):
             | cls.env.ref("shop_connector.group_manager")
             | cls.env.ref("stock.group_stock_manager")
             | cls.env.ref("sales_team.group_sale_manager")  # the orders the import created
-        )
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.cron = cls.env.ref(REMATCH)
-        cls.product = cls.env["product.product"].create(
-            {
-                "name": "Rose",
-                "type": "consu",
-                "list_price": 40.0,
-                "invoice_policy": "order",
-                "taxes_id": [Command.clear()],
-            }
         )
 
     def _import_statement(self, *transactions):
@@ -63,20 +47,8 @@ class TestPaymentRematch(ShopPaymentCase, ShopConnectorCase):
         invoice.action_post()
         return invoice
 
-    def _waiting_order(self, shop_ref):
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": self.customer.id,
-                "shop_external_ref": shop_ref,
-                "shop_payment_method": "prepayment",
-                "order_line": [Command.create({"product_id": self.product.id})],
-            }
-        )
-        order.shop_release_state = "waiting_payment"
-        return order
-
     def test_payment_before_its_order_is_confirmed_once_the_order_is_imported(self):
-        self.bank_account.write({"auto_confirm": True, "auto_confirm_threshold": 80})
+        self._auto_confirm_sure_matches()
         backend = self._create_shopify_backend()
         self._create_sample_products()
         self.env["shop.payment.method.map"].create(
@@ -174,7 +146,7 @@ class TestPaymentRematch(ShopPaymentCase, ShopConnectorCase):
         return self._proposed(line).sorted("score", reverse=True)[:1]
 
     def test_two_payments_for_one_order_confirm_it_once(self):
-        self.bank_account.write({"auto_confirm": True, "auto_confirm_threshold": 80})
+        self._auto_confirm_sure_matches()
         twice = [
             self._create_transaction(40.00, "Bestellung 900077", key=f"bank:TEST:twice:{n}")
             for n in (1, 2)
@@ -191,9 +163,7 @@ class TestPaymentRematch(ShopPaymentCase, ShopConnectorCase):
         self.assertEqual(order.shop_release_state, "released")
 
     def test_old_payments_and_payments_with_a_closed_case_are_left_alone(self):
-        self.bank_account.write(
-            {"auto_confirm": True, "auto_confirm_threshold": 80, "rematch_days": 10}
-        )
+        self._auto_confirm_sure_matches(rematch_days=10)
         old_day = fields.Date.subtract(fields.Date.today(), days=11)
         old, with_case = self._import_statement(
             self._create_transaction(40.00, "Bestellung 900088", key="k:old", booking_date=old_day),
@@ -250,7 +220,7 @@ class TestPaymentRematch(ShopPaymentCase, ShopConnectorCase):
         """Another worker holds the order (SKIP LOCKED gives nothing back): this worker
         leaves the payment proposed and says why; a later run confirms it. The real
         two-process race is tests/faults/test_cron_payments_rematch.py."""
-        self.bank_account.write({"auto_confirm": True, "auto_confirm_threshold": 80})
+        self._auto_confirm_sure_matches()
         line = self._import_statement(self._create_transaction(40.00, "Bestellung 900066"))
         order = self._waiting_order("900066")
         order_class = type(self.env["sale.order"])
@@ -266,7 +236,7 @@ class TestPaymentRematch(ShopPaymentCase, ShopConnectorCase):
         self.assertEqual(order.shop_release_state, "released")
 
     def test_a_marketplace_number_in_the_customer_reference_is_recognised(self):
-        self.bank_account.write({"auto_confirm": True, "auto_confirm_threshold": 80})
+        self._auto_confirm_sure_matches()
         line = self._import_statement(
             self._create_transaction(40.00, "Bestellung 302-1234567-1234567  Sophie Schäfer")
         )

@@ -37,18 +37,7 @@ class TestPushCronRace(ShopConnectorCase):
             lambda record: record.external_id == str(payload["id"])
         )
         self.assertTrue(pushed)
-        imports_class = type(self.env["shop.order.import"])
-        read = imports_class._shop_stored_imports
-
-        def read_before_the_push(imports, backend, external_ids):
-            stored = read(imports, backend, external_ids)
-            stored.pop(pushed.external_id, None)
-            return stored
-
-        patcher = patch.object(imports_class, "_shop_stored_imports", read_before_the_push)
-        patcher.start()
-        self.addCleanup(patcher.stop)
-        return pushed, patcher
+        return pushed, self._hide_stored_meanwhile(pushed)
 
     def test_order_pushed_while_the_import_stores_it_is_kept_once(self):
         pushed, patcher = self._push_meanwhile(self.second)

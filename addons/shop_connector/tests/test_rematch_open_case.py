@@ -1,18 +1,17 @@
 from datetime import timedelta
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.tests import new_test_user, tagged
 
-from .common import ShopConnectorCase
+from .common import REMATCH, ShopConnectorCase, ShopRematchMixin
 from .payment_common import ShopPaymentCase
 
-REMATCH = "shop_connector.ir_cron_rematch_open_payments"
 OPEN_CASES = "shop_connector.ir_cron_open_unmatched_cases"
 FOUND = "was found for this payment"
 
 
 @tagged("post_install", "-at_install")
-class TestRematchOpenCase(ShopPaymentCase, ShopConnectorCase):
+class TestRematchOpenCase(ShopRematchMixin, ShopPaymentCase, ShopConnectorCase):
     """A payment left unmatched got its case; its order is imported later: the system
     proposes the order and tells the person on the case, who confirms."""
 
@@ -27,23 +26,7 @@ class TestRematchOpenCase(ShopPaymentCase, ShopConnectorCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.bank_account.write(
-            {
-                "auto_confirm": True,
-                "auto_confirm_threshold": 80,
-                "unmatched_case_days": 7,
-                "queue_id": cls.queue.id,
-            }
-        )
-        cls.product = cls.env["product.product"].create(
-            {
-                "name": "Rose",
-                "type": "consu",
-                "list_price": 40.0,
-                "invoice_policy": "order",
-                "taxes_id": [Command.clear()],
-            }
-        )
+        cls._auto_confirm_sure_matches(unmatched_case_days=7, queue_id=cls.queue.id)
         cls.booked = fields.Date.subtract(fields.Date.today(), days=10)
 
     def _payment_with_case(self, purpose, key):
@@ -60,19 +43,10 @@ class TestRematchOpenCase(ShopPaymentCase, ShopConnectorCase):
         self.assertEqual(lines.shop_case_id.sudo().state, "new")
         return lines
 
-    def _waiting_order(self, shop_ref):
+    def _waiting_order(self, shop_ref, **overrides):
         """An order placed in the shop the day before the payment, imported only now."""
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": self.customer.id,
-                "date_order": fields.Datetime.to_datetime(self.booked) - timedelta(days=1),
-                "shop_external_ref": shop_ref,
-                "shop_payment_method": "prepayment",
-                "order_line": [Command.create({"product_id": self.product.id})],
-            }
-        )
-        order.shop_release_state = "waiting_payment"
-        return order
+        date_order = fields.Datetime.to_datetime(self.booked) - timedelta(days=1)
+        return super()._waiting_order(shop_ref, date_order=date_order, **overrides)
 
     def _found_notes(self, case):
         note = self.env.ref("mail.mt_note")

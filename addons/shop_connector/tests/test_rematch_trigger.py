@@ -5,20 +5,13 @@ from freezegun import freeze_time
 from odoo import Command, fields
 from odoo.tests import tagged
 
-from .common import ShopConnectorCase
+from .common import REMATCH, ShopConnectorCase, ShopRematchMixin
 from .payment_common import ShopPaymentCase
-
-REMATCH = "shop_connector.ir_cron_rematch_open_payments"
 
 
 @tagged("post_install", "-at_install")
-class TestRematchTrigger(ShopPaymentCase, ShopConnectorCase):
+class TestRematchTrigger(ShopRematchMixin, ShopPaymentCase, ShopConnectorCase):
     """Invoices are posted one by one: one pending re-match trigger is enough."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.cron = cls.env.ref(REMATCH)
 
     def setUp(self):
         super().setUp()
