@@ -55,7 +55,7 @@ class TestCaseFollowUp(MailCrmShopCase):
 
         with (
             patch.object(type(broken), "activity_schedule", flaky),
-            mute_logger("odoo.addons.mail_crm_shop.models.crm_shop_case"),
+            mute_logger("odoo.addons.mail_crm_shop.models.crm_shop_case_follow_up"),
         ):
             self._run_cron(DUE)
         self.assertEqual(broken.follow_up_date, DUE)  # nothing half done, still due
