@@ -82,10 +82,12 @@ class ShopPaymentAccount(models.Model):
         """Run the matching again soon: once per batch of ``imports`` (shop order imports)
         that created orders waiting for payment, or at once without ``imports``.
 
-        Not when the cron has a trigger pending already that is due within a minute: that
-        run comes after this transaction (invoices are posted one by one; without this,
-        one trigger row per invoice). A run under way may hold that trigger, its removal
-        not yet committed: what it misses is matched at the next regular run."""
+        One trigger per transaction (invoices are posted one by one; without this, one
+        trigger row per invoice), and none when another transaction left a trigger that
+        is due within the next minute but not yet: that run comes after this
+        transaction. A trigger due already does not count: a run under way may have
+        taken it (its removal commits when the run ends, so it is still seen here) and
+        would miss what this transaction adds."""
         if self.env.context.get("shop_payment_no_rematch"):
             return
         if imports is not None and not imports.sale_order_id.filtered(
@@ -95,8 +97,14 @@ class ShopPaymentAccount(models.Model):
         if not self.sudo().search_count([("rematch_days", ">", 0)], limit=1):
             return
         cron = self.env.ref(REMATCH_CRON).sudo()
-        soon = Domain("cron_id", "=", cron.id) & Domain(
-            "call_at", "<=", fields.Datetime.now() + timedelta(minutes=1)
+        now = fields.Datetime.now()
+        pending = (
+            Domain("cron_id", "=", cron.id)
+            & Domain("call_at", "<=", now + timedelta(minutes=1))
+            & (
+                # this transaction's own (records created in it carry its start as date)
+                Domain("create_date", "=", self.env.cr.now()) | Domain("call_at", ">", now)
+            )
         )
-        if not self.env["ir.cron.trigger"].sudo().search_count(soon, limit=1):
+        if not self.env["ir.cron.trigger"].sudo().search_count(pending, limit=1):
             cron._trigger()

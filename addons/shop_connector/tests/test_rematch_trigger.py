@@ -20,6 +20,14 @@ class TestRematchTrigger(ShopRematchMixin, ShopPaymentCase, ShopConnectorCase):
     def _triggers(self):
         return self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
 
+    def _left_by_another_transaction(self, trigger):
+        """``trigger`` as a committed transaction that began before this one left it."""
+        earlier = self.env.cr.now() - timedelta(minutes=2)
+        self.env.cr.execute(
+            "UPDATE ir_cron_trigger SET create_date = %s WHERE id = %s", [earlier, trigger.id]
+        )
+        trigger.invalidate_recordset(["create_date"])
+
     def test_invoices_posted_one_by_one_add_one_trigger_until_the_cron_ran(self):
         # a few minutes before this transaction's clock, which the cron's run compares
         # its triggers with (the run removes those due at its start)
@@ -44,6 +52,25 @@ class TestRematchTrigger(ShopRematchMixin, ShopPaymentCase, ShopConnectorCase):
         self.assertEqual(len(call_ats), 2, "one due now, the later one left alone")
         self.assertLessEqual(call_ats[0], fields.Datetime.now())
         self.assertEqual(call_ats[1], later)
+
+    def test_a_due_trigger_a_run_may_hold_does_not_hold_the_rematch_back(self):
+        # left by another transaction and due: a run under way may have taken it (its
+        # removal is committed only when the run ends), so it is still seen here
+        due = fields.Datetime.now() - timedelta(seconds=30)
+        self._left_by_another_transaction(self.cron._trigger(at=due))
+        self._create_invoice(10.0)
+        self._create_invoice(20.0)
+        call_ats = sorted(self._triggers().mapped("call_at"))
+        self.assertEqual(len(call_ats), 2, "one more trigger, for both invoices")
+        self.assertEqual(call_ats[0], due)
+        self.assertGreater(call_ats[1], due)
+
+    def test_a_trigger_another_transaction_left_for_later_is_enough(self):
+        # not due yet: no run can have taken it, it runs after this transaction
+        soon = fields.Datetime.now() + timedelta(seconds=30)
+        self._left_by_another_transaction(self.cron._trigger(at=soon))
+        self._create_invoice(10.0)
+        self.assertEqual(self._triggers().mapped("call_at"), [soon])
 
     def test_no_trigger_without_an_account_to_match_again(self):
         self.env["shop.payment.account"].search([]).write({"rematch_days": 0})
