@@ -18,7 +18,6 @@ from ..adapters.shops.files import (
 )
 from ..services.csv_mapping import check_mapping, preview
 from ..services.order_generic import CsvMapping, order_from_csv_rows
-from ..services.orders import OrderPage
 from .shop_csv_column_map import CSV_FIELD_LABELS
 
 CSV_TYPES = ("yatego", "generic")
@@ -273,7 +272,7 @@ class ShopBackend(models.Model):
             raise UserError(
                 self.env._("Nothing was imported: the file cannot be read: %s", exc)
             ) from exc
-        counts = self._csv_store_orders(orders)
+        counts = self.env["shop.order.import"]._store_orders_counted(self, orders)
         if counts["new"] or counts["changed"]:
             self.env.ref("shop_connector.ir_cron_process")._trigger()
         return {
@@ -287,29 +286,6 @@ class ShopBackend(models.Model):
                     **counts,
                 ),
             },
-        }
-
-    def _csv_store_orders(self, orders):
-        """Store the uploaded ``orders``; return how many the file has (``count``), how
-        many of them are ``new`` or ``changed`` (queued for import) and how many were
-        imported already (``known``: unchanged, or pushed by the shop while the upload
-        ran, which is taken as stored rather than failing the upload)."""
-        imports = self.env["shop.order.import"]
-        ids = list({order.external_id for order in orders})
-        before = {
-            external_id: record.payload
-            for external_id, record in imports._shop_stored_imports(self, ids).items()
-        }
-        imports._store_page(self, OrderPage(orders, None, False), skip_concurrent=True)
-        # the same read as the store: a pushed order stays unseen by this transaction
-        after = imports._shop_stored_imports(self, ids)
-        new = len(after.keys() - before.keys())
-        changed = sum(1 for key, payload in before.items() if after[key].payload != payload)
-        return {
-            "count": len(ids),
-            "new": new,
-            "changed": changed,
-            "known": len(ids) - new - changed,
         }
 
     def _map_csv_payload(self, payload):

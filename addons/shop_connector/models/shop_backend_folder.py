@@ -18,7 +18,6 @@ from ..adapters.remote_folder import (
 )
 from ..adapters.shops.files import parse_order_file
 from ..services.csv_mapping import preview
-from ..services.orders import OrderPage
 
 _logger = logging.getLogger(__name__)
 
@@ -190,20 +189,15 @@ class ShopBackend(models.Model):
     def _store_order_file(self, name, data, mapping):
         """Store the orders of one file and commit; the folder moves it afterwards."""
         orders = self._read_order_file(data, mapping)
-        imports = self.env["shop.order.import"]
-        ids = {order.external_id for order in orders}
-        known = imports.search_count(
-            [("backend_id", "=", self.id), ("external_id", "in", list(ids))]
-        )
         with self.env.cr.savepoint():
             # an order pushed meanwhile is stored already: not an error of the file
-            imports._store_page(self, OrderPage(orders, None, False), skip_concurrent=True)
+            counts = self.env["shop.order.import"]._store_orders_counted(self, orders)
         self.env["ir.cron"]._commit_progress()
         return self.env._(
-            "%(count)s orders read from %(name)s, %(new)s of them new.",
-            count=len(ids),
+            "%(count)s orders read from %(name)s: %(new)s new, %(changed)s changed, "
+            "%(known)s imported already.",
             name=name,
-            new=len(ids) - known,
+            **counts,
         )
 
     def _notify_order_file_failed(self, item):

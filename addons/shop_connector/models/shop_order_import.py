@@ -12,6 +12,7 @@ from odoo.addons.mail_crm_shop.services.errors import PermanentError
 
 from ..adapters.shops.base import MAPPING_ERRORS
 from ..adapters.shops.registry import PAYLOAD_MAPPERS
+from ..services.orders import OrderPage
 from .shop_order_import_batch import (
     BATCH_KEY,
     OrderImportBatch,
@@ -73,6 +74,29 @@ class ShopOrderImport(models.Model):
             record = self._store_one(backend, unmapped.external_id, vals, existing, skip_concurrent)
             if record:
                 record._record_failure(PermanentError(unmapped.error))
+
+    @api.model
+    def _store_orders_counted(self, backend, orders):
+        """Store ``orders`` of ``backend``; return how many there are (``count``), how
+        many of them are ``new`` or ``changed`` (queued for import) and how many were
+        imported already (``known``: unchanged, or pushed by the shop meanwhile, which is
+        taken as stored rather than failing the store)."""
+        ids = list({order.external_id for order in orders})
+        before = {
+            external_id: record.payload
+            for external_id, record in self._shop_stored_imports(backend, ids).items()
+        }
+        self._store_page(backend, OrderPage(orders, None, False), skip_concurrent=True)
+        # the same read as the store: a pushed order stays unseen by this transaction
+        after = self._shop_stored_imports(backend, ids)
+        new = len(after.keys() - before.keys())
+        changed = sum(1 for key, payload in before.items() if after[key].payload != payload)
+        return {
+            "count": len(ids),
+            "new": new,
+            "changed": changed,
+            "known": len(ids) - new - changed,
+        }
 
     @api.model
     def _shop_stored_imports(self, backend, external_ids):

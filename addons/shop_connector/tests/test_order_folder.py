@@ -1,6 +1,7 @@
 import importlib.util
 import io
 import json
+import logging
 import shutil
 import socket
 import sys
@@ -8,20 +9,23 @@ import tempfile
 import threading
 import warnings
 from pathlib import Path
+from unittest.mock import patch
 
 import paramiko
 
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.mail_crm_shop.services.errors import PermanentError
 
 from ..adapters.remote_folder import FtpFolder, SftpFolder, SftpFolderSettings
+from ..adapters.shops.files import FileImportAdapter, FileImportSettings
 from ..adapters.statement_folder import SftpStatementFolder
 from .common import ShopConnectorCase
 from .payment_common import ShopPaymentCase
-from .test_csv_mapping import CUSTOM_COLUMNS, CUSTOM_CSV
+from .test_csv_mapping import CUSTOM_COLUMNS, CUSTOM_CSV, IMPORT_LOGGER
 from .test_csv_mapping import JSON_FILE as JSON_ORDER
 
 SERVERS = Path(__file__).resolve().parents[3] / "tests" / "integration" / "servers"
@@ -178,7 +182,7 @@ class TestOrderFolder(ShopConnectorCase):
         done = self.inbox / "done"
         self.assertEqual((done / "orders.csv").read_text(), CUSTOM_CSV)
         self.assertIn(
-            "2 orders read from orders.csv, 2 of them new",
+            "2 orders read from orders.csv: 2 new, 0 changed, 0 imported already.",
             (done / "orders.csv.reason.txt").read_text(),
         )
         self._process()
@@ -187,11 +191,56 @@ class TestOrderFolder(ShopConnectorCase):
         self._drop("orders.csv", CUSTOM_CSV)
         self._run_import(backend)
         self._process()
-        self.assertIn("0 of them new", (done / "orders-2.csv.reason.txt").read_text())
+        self.assertIn(
+            "2 orders read from orders.csv: 0 new, 0 changed, 2 imported already.",
+            (done / "orders-2.csv.reason.txt").read_text(),
+        )
         self.assertEqual(len(self._imports(backend)), 2)
         self.assertEqual(len(self._sale_orders(backend)), 2)
         order = self._sale_orders(backend).filtered(lambda o: o.shop_external_ref == "A-1")
         self.assertEqual(order.partner_id.email, "anna@example.com")
+
+    def test_order_pushed_while_the_file_is_read_counts_as_imported_already(self):
+        """The shop pushes A-2 while the folder's file with A-2 is stored (the push is
+        invisible to the import's transaction): the file is done, A-2 is kept once and
+        counted as imported already, not as new."""
+        backend = self._folder_backend()
+        adapter = FileImportAdapter(
+            FileImportSettings(url="", file_format="csv", csv_mapping=backend._get_csv_mapping())
+        )
+        pushed_orders = [o for o in adapter.parse(CUSTOM_CSV.encode()) if o.external_id == "A-2"]
+        self.assertEqual(backend._shop_store_pushed_orders(pushed_orders)["stored"], 1)
+        pushed = self._imports(backend)
+        self._hide_stored_meanwhile(pushed)
+        self._drop("orders.csv", CUSTOM_CSV)
+        # the import's snapshot began before the push: its searches do not see the row
+        imports_class = type(self.env["shop.order.import"])
+        unseen = Domain("id", "!=", pushed.id)
+        search_fetch, search_count = imports_class.search_fetch, imports_class.search_count
+
+        def fetch_before_the_push(imports, domain, *args, **kwargs):
+            return search_fetch(imports, Domain(domain) & unseen, *args, **kwargs)
+
+        def count_before_the_push(imports, domain, *args, **kwargs):
+            return search_count(imports, Domain(domain) & unseen, *args, **kwargs)
+
+        # logging.INFO, not "INFO": Odoo gives that name to its level 25
+        with (
+            patch.object(imports_class, "search_fetch", fetch_before_the_push),
+            patch.object(imports_class, "search_count", count_before_the_push),
+            self.assertLogs(IMPORT_LOGGER, logging.INFO) as logs,
+        ):
+            self._run_import(backend)
+        self.assertIn("Order A-2 of shop", "\n".join(logs.output))
+        self.assertEqual(backend.state, "ok", backend.last_error)
+        self.assertEqual(
+            (self.inbox / "done" / "orders.csv.reason.txt").read_text().strip(),
+            "2 orders read from orders.csv: 1 new, 0 changed, 1 imported already.",
+            "the pushed order counts as imported already, not as new",
+        )
+        imports = self._imports(backend)
+        self.assertEqual(sorted(imports.mapped("external_id")), ["A-1", "A-2"], "A-2 once")
+        self.assertIn(pushed, imports)
 
     def test_json_file_becomes_a_sale_order(self):
         backend = self._folder_backend(file_format="json", csv_column_map_ids=False)
