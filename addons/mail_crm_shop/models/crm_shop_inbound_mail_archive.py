@@ -3,9 +3,14 @@ bytes are kept there only: the archive entry is the one copy the mail is process
 downloaded and, at the end of its retention, deleted from."""
 
 import base64
+import hashlib
+import logging
 
 from odoo import api, models
+from odoo.fields import Domain
 from odoo.tools import human_size
+
+_logger = logging.getLogger(__name__)
 
 # raw bytes read per query when a batch of mails is read at once
 RAW_READ_BYTES = 8 * 1024 * 1024
@@ -100,6 +105,60 @@ class CrmShopInboundMail(models.Model):
             )
         )
         return {attachment.res_id: attachment.raw or b"" for attachment in attachments}
+
+    @api.model
+    def _cron_drop_legacy_raw_copies(self, batch_size=200):
+        """Remove the filestore copies of the former ``raw`` field whose bytes the mail's
+        archive entry holds identically (same SHA-256): the mail then reads the same
+        bytes from the archive. A copy is kept while the archive holds no bytes of the
+        mail (content deleted at the end of its retention, or never archived): it is the
+        only one. Kept copies are searched past, not examined again in this run."""
+        cron = self.env["ir.cron"]
+        legacy = Domain("res_model", "=", self._name) & Domain("res_field", "=", "raw")
+        attachments = self.env["ir.attachment"].sudo()
+        last_id, removed = 0, 0
+        while True:
+            candidates = attachments.search(
+                legacy & Domain("id", ">", last_id), order="id", limit=batch_size
+            )
+            if not candidates:
+                break
+            last_id = candidates[-1].id
+            done = _held_by_archive(candidates._shop_try_lock_for_update())
+            done.unlink()
+            removed += len(done)
+            if not cron._commit_progress(len(done)):
+                break
+        _logger.info("Removed %s filestore copies of raw mails the archive holds", removed)
+
+    @api.model
+    def _shop_archived_sha256(self, ids):
+        """``{mail id: sha256}`` of these mails whose archive entry (the one the mail's
+        ``raw`` reads) holds bytes."""
+        self.env.cr.execute(
+            """SELECT res_id, sha256 FROM (
+                   SELECT DISTINCT ON (res_id) res_id, sha256,
+                          COALESCE(octet_length(raw_content), 0) AS length
+                     FROM crm_shop_archive_entry
+                    WHERE res_model = %s AND res_id = ANY(%s) AND direction = 'in'
+                    ORDER BY res_id, id
+               ) AS first_entry
+              WHERE length > 0""",
+            [self._name, list(ids)],
+        )
+        return dict(self.env.cr.fetchall())
+
+
+def _held_by_archive(attachments):
+    """The legacy ``raw`` attachments among ``attachments`` whose bytes the mail's archive
+    entry holds identically."""
+    mails = attachments.env["crm.shop.inbound.mail"]
+    archived = mails._shop_archived_sha256(set(attachments.mapped("res_id")))
+    return attachments.filtered(
+        lambda a: (
+            a.res_id in archived and hashlib.sha256(a.raw or b"").hexdigest() == archived[a.res_id]
+        )
+    )
 
 
 def _without_raw(vals):

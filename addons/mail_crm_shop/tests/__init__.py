@@ -24,6 +24,7 @@ from . import (
     test_mail_ingest_batch,
     test_mail_ingest_chunks,
     test_mail_ingest_speed,
+    test_mail_raw_legacy_cleanup,
     test_mail_raw_once,
     test_mail_read_state,
     test_mail_routing,
