@@ -59,16 +59,9 @@ class CrmShopInboundMail(models.Model):
         if not ids:
             return
         cr = self.env.cr
-        cr.execute(
-            """SELECT DISTINCT ON (res_id) res_id, id, COALESCE(octet_length(raw_content), 0)
-                 FROM crm_shop_archive_entry
-                WHERE res_model = %s AND res_id = ANY(%s) AND direction = 'in'
-                ORDER BY res_id, id""",
-            [self._name, ids],
-        )
         groups, group, size = [], [], 0
         archived = set()
-        for res_id, entry_id, length in cr.fetchall():
+        for res_id, entry_id, length, _sha256 in self._shop_archive_entries(ids):
             if not length:
                 continue
             archived.add(res_id)
@@ -132,28 +125,32 @@ class CrmShopInboundMail(models.Model):
         _logger.info("Removed %s filestore copies of raw mails the archive holds", removed)
 
     @api.model
-    def _shop_archived_sha256(self, ids):
-        """``{mail id: sha256}`` of these mails whose archive entry (the one the mail's
-        ``raw`` reads) holds bytes."""
+    def _shop_archive_entries(self, ids):
+        """``[(mail id, entry id, content length, sha256)]``: the archive entry each of
+        these mails reads its ``raw`` from (its first incoming one); length 0 when the
+        entry holds no bytes (deleted at the end of its retention)."""
         self.env.cr.execute(
-            """SELECT res_id, sha256 FROM (
-                   SELECT DISTINCT ON (res_id) res_id, sha256,
-                          COALESCE(octet_length(raw_content), 0) AS length
-                     FROM crm_shop_archive_entry
-                    WHERE res_model = %s AND res_id = ANY(%s) AND direction = 'in'
-                    ORDER BY res_id, id
-               ) AS first_entry
-              WHERE length > 0""",
+            """SELECT DISTINCT ON (res_id)
+                      res_id, id, COALESCE(octet_length(raw_content), 0), sha256
+                 FROM crm_shop_archive_entry
+                WHERE res_model = %s AND res_id = ANY(%s) AND direction = 'in'
+                ORDER BY res_id, id""",
             [self._name, list(ids)],
         )
-        return dict(self.env.cr.fetchall())
+        return self.env.cr.fetchall()
 
 
 def _held_by_archive(attachments):
     """The legacy ``raw`` attachments among ``attachments`` whose bytes the mail's archive
     entry holds identically."""
     mails = attachments.env["crm.shop.inbound.mail"]
-    archived = mails._shop_archived_sha256(set(attachments.mapped("res_id")))
+    archived = {
+        res_id: sha256
+        for res_id, _entry_id, length, sha256 in mails._shop_archive_entries(
+            set(attachments.mapped("res_id"))
+        )
+        if length
+    }
     return attachments.filtered(
         lambda a: (
             a.res_id in archived and hashlib.sha256(a.raw or b"").hexdigest() == archived[a.res_id]
