@@ -16,7 +16,9 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -354,14 +356,21 @@ ODOO_RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
 OUR_WARNING = re.compile(r" WARNING .*(" + "|".join(ADDONS) + ")")
 
 
-def _run_odoo(cmd: list[str]) -> tuple[int, list[str], tuple[int, int, int] | None]:
-    """Run Odoo, echo its log, and collect the lines that fail a suite and the test result."""
+def _echo(line: str) -> None:
+    print(line, end="", flush=True)
+
+
+def _run_odoo(
+    cmd: list[str], echo: Callable[[str], None] = _echo
+) -> tuple[int, list[str], tuple[int, int, int] | None]:
+    """Run Odoo, pass its log to ``echo``, and collect the lines that fail a suite and
+    the test result."""
     proc = subprocess.Popen(
         cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     problems, result = [], None
     for line in proc.stdout:
-        print(line, end="", flush=True)
+        echo(line)
         if ODOO_FAILURE.search(line) or OUR_WARNING.search(line):
             problems.append(line.rstrip())
         if match := ODOO_RESULT.search(line):
@@ -369,13 +378,13 @@ def _run_odoo(cmd: list[str]) -> tuple[int, list[str], tuple[int, int, int] | No
     return proc.wait(), problems, result
 
 
-def _odoo_reasons(rc: int, problems: list[str]) -> list[str]:
+def _odoo_reasons(rc: int, problems: list[str], echo: Callable[[str], None] = _echo) -> list[str]:
     reasons = []
     if rc != 0:
         reasons.append(f"odoo exit code {rc}")
     if problems:
         reasons.append(f"{len(problems)} error/warning log lines")
-        print("\nLog lines that fail the suite:", *problems[:50], sep="\n  ")
+        echo("\n  ".join(["\nLog lines that fail the suite:", *problems[:50]]) + "\n")
     return reasons
 
 
@@ -418,7 +427,7 @@ def run_odoo_suite(suite: Suite, keep_db: bool) -> None:
     suite.note = f"in {time.monotonic() - started:.0f}s " + "; ".join(reasons)
 
 
-def run_demo_check(suite: Suite) -> None:
+def run_demo_check(suite: Suite, echo: Callable[[str], None] = _echo) -> None:
     """Install the four addons WITH demo data, as the run command does: it must load cleanly."""
     ok, reason = odoo_status()
     if not ok:
@@ -437,17 +446,41 @@ def run_demo_check(suite: Suite) -> None:
         "--http-port",
         str(_free_port()),
     )
-    banner(f"Odoo demo data: fresh database {dbname}, the four addons with demo data")
+    echo(f"[backoffice] Odoo demo data: fresh database {dbname}, the four addons with demo data\n")
     suite.ran = True
     started = time.monotonic()
-    rc, problems, _result = _run_odoo(cmd)
+    rc, problems, _result = _run_odoo(cmd, echo)
     suite.failures = [str(problem).strip() for problem in problems]
     drop_database(dbname)
     if rc == 0 and not problems:
         suite.passed = 1
     else:
         suite.failed = 1
-    suite.note = f"in {time.monotonic() - started:.0f}s " + "; ".join(_odoo_reasons(rc, problems))
+    reasons = _odoo_reasons(rc, problems, echo)
+    suite.note = f"in {time.monotonic() - started:.0f}s " + "; ".join(reasons)
+
+
+class BesideRun:
+    """A suite run in a thread beside the others (the demo install: one Odoo process and
+    PostgreSQL, while the pure suites use the other core or wait on their local servers).
+    Its output is kept and printed as one block when it is joined, so logs don't mix."""
+
+    def __init__(self, suite: Suite, run: Callable[..., None]):
+        self.suite, self.lines = suite, []
+        self.thread = threading.Thread(target=self._run, args=(run,), daemon=True)
+        self.thread.start()
+
+    def _run(self, run: Callable[..., None]) -> None:
+        try:
+            run(self.suite, echo=self.lines.append)
+        except Exception as exc:  # noqa: BLE001 - reported as the suite's failure
+            self.suite.ran, self.suite.failed = True, max(self.suite.failed, 1)
+            self.suite.note = f"crashed: {exc!r}"
+
+    def join(self, title: str) -> None:
+        self.thread.join()
+        banner(title)
+        print("".join(self.lines), end="", flush=True)
 
 
 def _free_port() -> int:
@@ -477,6 +510,8 @@ def cmd_test(args: argparse.Namespace) -> int:
         Suite("shop day"),
     ]
     lint, unit, integration, faults, odoo_suite, demo, faults_heavy, shop_day = suites
+    # the demo install runs beside the pure suites (see BesideRun), its log comes after them
+    demo_run = None if args.no_odoo else BesideRun(demo, run_demo_check)
     if not args.no_lint:
         run_lint(lint)
     else:
@@ -489,8 +524,8 @@ def cmd_test(args: argparse.Namespace) -> int:
         for suite in odoo_suites:
             suite.note = "skipped by --no-odoo"
     else:
+        demo_run.join("Odoo demo data (ran beside the pure suites): its log")
         run_odoo_suite(odoo_suite, args.keep_db)
-        run_demo_check(demo)
         if odoo_suite.ran:
             # real Odoo processes killed and raced, and a small simulated shop day
             run_pytest(faults_heavy, "tests/faults", ["-m", "heavy", *args.pytest_args])
