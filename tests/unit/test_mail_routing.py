@@ -147,6 +147,24 @@ def test_build_sent_copy_round_trips():
     assert read_headers(raw).case_token == "C-00042"
 
 
+def test_build_sent_copy_references_as_the_mail_went_out():
+    sent = "<older@shop.test>\n <abc@mail.example.de>  <reply-1@shop.test>"
+    message = message_from_bytes(build_sent_copy(_copy(references=sent)), policy=policy.default)
+    assert message["References"] == "<older@shop.test> <abc@mail.example.de> <reply-1@shop.test>"
+    assert message["In-Reply-To"] == "<abc@mail.example.de>"
+
+
+def test_build_sent_copy_references_default_to_the_parent():
+    message = message_from_bytes(build_sent_copy(_copy()), policy=policy.default)
+    assert message["References"] == "<abc@mail.example.de>"
+    first = message_from_bytes(build_sent_copy(_copy(in_reply_to=None)), policy=policy.default)
+    assert first["In-Reply-To"] is None
+    assert first["References"] is None
+    own = build_sent_copy(_copy(in_reply_to=None, references="<reply-1@shop.test>"))
+    own = message_from_bytes(own, policy=policy.default)
+    assert (own["In-Reply-To"], own["References"]) == (None, "<reply-1@shop.test>")
+
+
 def test_build_sent_copy_refuses_missing_recipient_and_naive_date():
     with pytest.raises(PermanentError, match="no recipient"):
         build_sent_copy(_copy(to=()))

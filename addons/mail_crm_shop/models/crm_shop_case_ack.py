@@ -212,7 +212,13 @@ class CrmShopCase(models.Model):
         self.ensure_one()
         mailbox = self._get_reply_mailbox()
         if mailbox:
-            self._queue_sent_copy(message, mailbox)
+            # queued by message_post already: its References as it goes out
+            outgoing = (
+                self.env["mail.mail"]
+                .sudo()
+                .search_fetch([("mail_message_id", "=", message.id)], ["references"], limit=1)
+            )
+            self._queue_sent_copy(message, mailbox, outgoing.references)
 
     def _ack_email_from(self):
         """Acknowledgements come from the mailbox replies go out from."""

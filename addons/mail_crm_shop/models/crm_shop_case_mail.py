@@ -84,12 +84,19 @@ class CrmShopCase(models.Model):
             self._queue_sent_copy(message, mailbox)
         return result
 
-    def _queue_sent_copy(self, message, mailbox):
+    def _queue_sent_copy(self, message, mailbox, references=False):
         """File ``message`` (sent from this case) in the Sent folder of ``mailbox``: queued
-        in this transaction, appended by the cron after commit (one row per message)."""
+        in this transaction, appended by the cron after commit (one row per message).
+        ``references``: the outgoing mail's, when it was queued before this row (else
+        ``crm.shop.sent.mail._shop_take_references`` sets them when it is queued)."""
         self.ensure_one()
         self.env["crm.shop.sent.mail"].sudo().create(
-            {"message_id": message.id, "case_id": self.id, "mailbox_id": mailbox.id}
+            {
+                "message_id": message.id,
+                "case_id": self.id,
+                "mailbox_id": mailbox.id,
+                "references": references,
+            }
         )
 
     def _get_reply_mailbox(self):

@@ -1,7 +1,8 @@
 import logging
 from datetime import timezone
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.fields import Domain
 from odoo.tools.mail import email_split_and_normalize
 
 from ..services.errors import PermanentError
@@ -29,6 +30,11 @@ class CrmShopSentMail(models.Model):
     case_id = fields.Many2one("crm.shop.case", required=True, readonly=True, index=True)
     mailbox_id = fields.Many2one("crm.shop.mailbox", required=True, readonly=True, index=True)
     subject = fields.Char(related="message_id.subject")
+    references = fields.Text(
+        readonly=True,
+        help="The References header of the mail as it went out (set when Odoo queues it),"
+        " so the copy threads exactly as the sent mail.",
+    )
     state = fields.Selection(
         [
             ("pending", "To append"),
@@ -48,6 +54,24 @@ class CrmShopSentMail(models.Model):
         mailbox = self.mailbox_id
         with mailbox._get_imap_adapter() as adapter:
             adapter.append(mailbox.sent_folder_name or "Sent", raw, seen=True)
+
+    @api.model
+    def _shop_take_references(self, mails):
+        """Keep the References of the outgoing ``mails`` of case messages on their Sent
+        rows: Odoo computes them when it queues the mail (the thread's last public
+        messages and the mail's own Message-ID) and deletes the mail once sent."""
+        references = {
+            mail.mail_message_id.id: mail.references
+            for mail in mails
+            if mail.references and mail.mail_message_id.model == "crm.shop.case"
+        }
+        if not references:
+            return  # no query for the shop's other mails
+        rows = self.sudo().search(
+            Domain("message_id", "in", list(references)) & Domain("references", "=", False)
+        )
+        for row in rows:
+            row.references = references[row.message_id.id]
 
     def _failure_message(self, error):
         return self.env._("The mail could not be filed in the Sent folder: %s", error)
@@ -88,5 +112,6 @@ class CrmShopSentMail(models.Model):
                 body_html=str(message.body or ""),
                 in_reply_to=message.parent_id.message_id or None,
                 attachments=attachments,
+                references=self.references or None,
             )
         )

@@ -41,7 +41,9 @@ class MailMail(models.Model):
         if template_id:
             for vals in vals_list:
                 vals.setdefault("crm_shop_template_id", template_id)
-        return super().create(vals_list)
+        mails = super().create(vals_list)
+        self.env["crm.shop.sent.mail"]._shop_take_references(mails)
+        return mails
 
     def _prepare_outgoing_body(self):
         body = super()._prepare_outgoing_body()

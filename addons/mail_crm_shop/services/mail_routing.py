@@ -275,6 +275,7 @@ class SentCopy:
     body_html: str
     in_reply_to: str | None = None
     attachments: tuple[tuple[str, str, bytes], ...] = ()  # (file name, mimetype, content)
+    references: str | None = None  # as the mail went out; else the In-Reply-To alone
 
 
 def build_sent_copy(copy: SentCopy) -> bytes:
@@ -295,7 +296,9 @@ def build_sent_copy(copy: SentCopy) -> bytes:
     message["Subject"] = copy.subject
     if copy.in_reply_to:
         message["In-Reply-To"] = copy.in_reply_to
-        message["References"] = copy.in_reply_to
+    references = " ".join((copy.references or "").split()) or copy.in_reply_to
+    if references:
+        message["References"] = references
     message.set_content(copy.body_html or "<p></p>", subtype="html")
     for file_name, mimetype, content in copy.attachments:
         maintype, _sep, subtype = (mimetype or "application/octet-stream").partition("/")

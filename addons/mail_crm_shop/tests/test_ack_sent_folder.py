@@ -104,6 +104,7 @@ class TestAckSentFolder(MailIngestCommon):
         self.assertIn(f"'In-Reply-To': '{question_id}'", outgoing.headers, "as it went out")
         self.assertIn(question_id, copy["References"].split())
         self.assertIn(question_id, outgoing.references.split(), "as it went out")
+        self.assertEqual(copy["References"], outgoing.references, "the copy is the sent mail")
 
     def test_ack_to_a_known_contact_names_it_once(self):
         case = self._case_of_new(read_mail("customer_question.eml"))
@@ -156,6 +157,48 @@ class TestAckSentFolder(MailIngestCommon):
         )
         self.assertEqual(copy["In-Reply-To"], reply.parent_id.message_id, "a reply threads too")
         self.assertIn(reply.parent_id.message_id, copy["References"].split())
+
+    def test_reply_copy_keeps_the_references_the_mail_went_out_with(self):
+        case = self._case_of_new(read_mail("customer_question.eml"))
+        ack = self._ack(case)
+        reply = case.message_post(
+            body="Ihre Sendung ist unterwegs.",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            partner_ids=self.customer.ids,
+        )
+        outgoing = self.env["mail.mail"].search([("mail_message_id", "=", reply.id)])
+        self.assertEqual(len(outgoing), 1)
+        sent_ids = outgoing.references.split()
+        # Odoo's rule: the thread's last public mails, then the mail's own Message-ID
+        self.assertEqual(sent_ids[-1], reply.message_id)
+        self.assertIn(ack.message_id, sent_ids, "the acknowledgement before it")
+        # the mail goes out and is deleted; later mails on the case change nothing
+        outgoing.unlink()
+        case.message_post(
+            body="Noch eine Frage?", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        sent = self.env["crm.shop.sent.mail"].search([("message_id", "=", reply.id)])
+        copy = message_from_bytes(sent._build_raw(), policy=policy.default)
+        self.assertEqual(copy["References"].split(), sent_ids)
+        self.assertEqual(copy["In-Reply-To"], reply.parent_id.message_id)
+
+    def test_other_mails_leave_the_sent_rows_alone(self):
+        """A mail of another document (an order mail) costs no Sent-row look-up."""
+        partner = self.customer
+        with self.assertQueryCount(0):
+            self.env["crm.shop.sent.mail"]._shop_take_references(self.env["mail.mail"])
+        mail = self.env["mail.mail"].create(
+            {
+                "model": "res.partner",
+                "res_id": partner.id,
+                "body_html": "<p>Hallo</p>",
+                "email_to": partner.email,
+                "references": "<x@shop.test>",
+            }
+        )
+        with self.assertQueryCount(0):  # as right after its create: no Sent-row search
+            self.env["crm.shop.sent.mail"]._shop_take_references(mail)
 
     # --- not filed when not sent -------------------------------------------------------
 
