@@ -10,4 +10,5 @@ from . import (
     stock_move_reservation,
     stock_picking,
     stock_picking_cod,
+    stock_picking_delivery,
 )

@@ -30,10 +30,11 @@ import contextlib
 import csv
 import io
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from lxml import etree
 
@@ -337,6 +338,35 @@ def parse_csv_confirmations(
     known_references: Collection[str] | None = None,
 ) -> ConfirmationBatch:
     """Parse a CSV confirmation file with ``mapping``; row numbers count the header as 1."""
+    reader, header = _csv_header(data, mapping)
+    columns = _csv_columns(mapping, header)
+    groups: dict[str, _Acc] = {}
+    rejections: list[Rejection] = []
+    for row, values in _csv_rows(reader):
+        ref = _cell(values, columns.reference)
+        try:
+            if len(values) != len(header):
+                raise ValueError(f"{len(values)} columns instead of {len(header)}")
+            _add_csv_row(groups, row, ref, values, columns, mapping)
+        except ValueError as exc:
+            rejections.append(Rejection(row, ref, str(exc)))
+    return _finish(file_name, groups, rejections, known_references)
+
+
+@dataclass(frozen=True, slots=True)
+class _CsvColumns:
+    """Index of each mapped CSV column (None: not mapped, or optional and absent)."""
+
+    reference: int | None
+    tracking_ref: int | None
+    carrier: int | None
+    sku: int | None
+    quantity: int | None
+    shipped_date: int | None
+
+
+def _csv_header(data: bytes, mapping: CsvMapping) -> tuple[Any, list[str]]:
+    """Decode ``data``, pick the delimiter; return the CSV reader and the header row."""
     if len(data) > MAX_FILE_BYTES:
         raise PermanentError("file too large")
     text = decode_text(data, mapping.encoding)
@@ -351,6 +381,11 @@ def parse_csv_confirmations(
         raise PermanentError("CSV is empty") from None
     except csv.Error as exc:
         raise PermanentError(f"CSV header unreadable: {exc}") from exc
+    return reader, header
+
+
+def _csv_columns(mapping: CsvMapping, header: list[str]) -> _CsvColumns:
+    """Find the mapped columns in ``header``; a required one missing is a PermanentError."""
     index = {name.strip().lower(): i for i, name in enumerate(header)}
 
     def column(name: str, required: bool) -> int | None:
@@ -361,48 +396,55 @@ def parse_csv_confirmations(
             raise PermanentError(f"CSV column {name!r} missing (have {header!r})")
         return found
 
-    col_ref = column(mapping.reference, True)
-    col_tracking = column(mapping.tracking_ref, True)
-    col_carrier = column(mapping.carrier, False)
-    col_sku = column(mapping.sku, bool(mapping.sku))
-    col_qty = column(mapping.quantity, bool(mapping.sku))
-    col_date = column(mapping.shipped_date, False)
+    return _CsvColumns(
+        reference=column(mapping.reference, True),
+        tracking_ref=column(mapping.tracking_ref, True),
+        carrier=column(mapping.carrier, False),
+        sku=column(mapping.sku, bool(mapping.sku)),
+        quantity=column(mapping.quantity, bool(mapping.sku)),
+        shipped_date=column(mapping.shipped_date, False),
+    )
 
-    groups: dict[str, _Acc] = {}
-    rejections: list[Rejection] = []
+
+def _csv_rows(reader) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, values)`` of each non-blank row; unreadable CSV: PermanentError."""
     while True:
         try:
             values = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:
             raise PermanentError(f"CSV line {reader.line_num}: {exc}") from exc
-        row = reader.line_num
-        if not any(v.strip() for v in values):
-            continue
+        if any(v.strip() for v in values):
+            yield reader.line_num, values
 
-        def cell(col: int | None, values=values) -> str:
-            return values[col].strip() if col is not None and col < len(values) else ""
 
-        ref = cell(col_ref)
-        try:
-            if len(values) != len(header):
-                raise ValueError(f"{len(values)} columns instead of {len(header)}")
-            if not ref:
-                raise ValueError("reference missing")
-            shipped = parse_date(cell(col_date), mapping.date_formats)
-            line = None
-            if col_sku is not None:
-                sku = cell(col_sku)
-                if not sku:
-                    raise ValueError("sku missing")
-                line = (sku, parse_quantity(cell(col_qty)))
-            problem = _add(groups, row, ref, cell(col_tracking), cell(col_carrier), line, shipped)
-            if problem:
-                raise ValueError(problem)
-        except ValueError as exc:
-            rejections.append(Rejection(row, ref, str(exc)))
-    return _finish(file_name, groups, rejections, known_references)
+def _cell(values: list[str], col: int | None) -> str:
+    return values[col].strip() if col is not None and col < len(values) else ""
+
+
+def _add_csv_row(
+    groups: dict[str, _Acc],
+    row: int,
+    ref: str,
+    values: list[str],
+    columns: _CsvColumns,
+    mapping: CsvMapping,
+) -> None:
+    """Merge one row into ``groups``; ValueError with the reason if it is rejected."""
+    if not ref:
+        raise ValueError("reference missing")
+    shipped = parse_date(_cell(values, columns.shipped_date), mapping.date_formats)
+    line = None
+    if columns.sku is not None:
+        sku = _cell(values, columns.sku)
+        if not sku:
+            raise ValueError("sku missing")
+        line = (sku, parse_quantity(_cell(values, columns.quantity)))
+    tracking = _cell(values, columns.tracking_ref)
+    problem = _add(groups, row, ref, tracking, _cell(values, columns.carrier), line, shipped)
+    if problem:
+        raise ValueError(problem)
 
 
 def parse_confirmation_file(
