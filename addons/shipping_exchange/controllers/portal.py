@@ -44,12 +44,13 @@ class ShippingExchangePortal(CustomerPortal):
         entry_states = {}
         for entry in entries:
             entry_states.setdefault(entry.picking_id.id, entry.state)
+        sent = {record.id: record._portal_sent_quantities() for record in records}
         values = self._prepare_portal_layout_values()
         values.update(
             {
                 "records": records,
-                "moves": {record.id: record._portal_moves() for record in records},
-                "sent": {record.id: record._portal_sent_quantities() for record in records},
+                "moves": {record.id: record._portal_moves(sent[record.id]) for record in records},
+                "sent": sent,
                 "entry_states": entry_states,
                 "page_name": "shipping",
                 "error": error,

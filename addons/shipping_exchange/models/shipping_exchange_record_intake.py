@@ -114,13 +114,28 @@ class ShippingExchangeRecord(models.Model):
             raise UserError(self.env._("This delivery is not waiting for a confirmation."))
         if self._open_portal_entries():
             raise UserError(self.env._("Your entry for this delivery is already received."))
-        moves = self._portal_moves()
         ordered = self._portal_sent_quantities()
+        moves = self._portal_moves(ordered)
         try:
             entry = check_portal_entry(tracking_text or "", quantities or {}, ordered)
         except EntryError as exc:
             raise UserError(self._portal_entry_message(exc, moves)) from exc
-        payload = {
+        raw = json.dumps(self._portal_entry_payload(entry, moves, ordered), indent=2).encode()
+        record = self._store_portal_entry(raw)
+        self.message_post(
+            body=self.env._(
+                "Tracking number(s) %(tracking)s entered in the portal by %(user)s.",
+                tracking=", ".join(entry.tracking_refs),
+                user=self.env.user.name,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        self.env.ref("shipping_exchange.ir_cron_process_confirmations")._trigger()
+        return record
+
+    def _portal_entry_payload(self, entry, moves, ordered):
+        """What the carrier entered, as the incoming record's JSON file keeps it."""
+        return {
             "record_id": self.id,
             "delivery": self.picking_id.name,
             "tracking_refs": list(entry.tracking_refs),
@@ -137,7 +152,9 @@ class ShippingExchangeRecord(models.Model):
             "user": self.env.user.login,
             "entered": fields.Datetime.to_string(fields.Datetime.now()),
         }
-        raw = json.dumps(payload, indent=2).encode()
+
+    def _store_portal_entry(self, raw):
+        """The incoming record of a portal entry (``raw``: its JSON file), to apply."""
         record = self.create(
             {
                 "profile_id": self.profile_id.id,
@@ -150,21 +167,14 @@ class ShippingExchangeRecord(models.Model):
             }
         )
         record.payload_attachment_ids = self._attach_raw(record, "portal-entry.json", raw)
-        self.message_post(
-            body=self.env._(
-                "Tracking number(s) %(tracking)s entered in the portal by %(user)s.",
-                tracking=", ".join(entry.tracking_refs),
-                user=self.env.user.name,
-            ),
-            subtype_xmlid="mail.mt_note",
-        )
-        self.env.ref("shipping_exchange.ir_cron_process_confirmations")._trigger()
         return record
 
-    def _portal_moves(self):
+    def _portal_moves(self, sent=None):
         """The open lines of the delivery order the carrier got (an unreserved line was
-        not sent: it stays for the backorder)."""
-        sent = self._portal_sent_quantities()
+        not sent: it stays for the backorder). ``sent``: ``_portal_sent_quantities()``
+        when the caller has it already."""
+        if sent is None:
+            sent = self._portal_sent_quantities()
         return self.picking_id.move_ids.filtered(lambda m: m.id in sent)
 
     def _portal_sent_quantities(self):
