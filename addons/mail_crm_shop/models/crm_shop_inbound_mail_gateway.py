@@ -143,6 +143,18 @@ class CrmShopInboundMail(models.Model):
             return False
         return case._message_compute_parent_id(parent_id)
 
+    def _gateway_ping(self, parent, is_internal):
+        """An answer pings the author of the message it answers (``parent``) when that is
+        a customer (or anybody, for an internal note), as the gateway does."""
+        author = parent.author_id
+        return [author.id] if author and (is_internal or author.partner_share) else []
+
+    def _gateway_follow(self, case, author_id):
+        """A colleague writing in follows the answers; a customer does not."""
+        author = self.env["res.partner"].sudo().browse(author_id)
+        if not author.partner_share:
+            case._message_subscribe(partner_ids=author.ids)
+
     def _post_inbound_message(self, case, msg_dict, batch, new_case):
         """Create the mail's message on ``case`` as ``message_post`` from the gateway."""
         Message = self.env["mail.message"].sudo()
@@ -154,13 +166,8 @@ class CrmShopInboundMail(models.Model):
         email_from = msg_dict.get("email_from")
         author_ids = self._gateway_partner_ids([email_from], batch)
         author_id = author_ids[0] if author_ids else False
-        # a new case has no parent; an answer pings the author of the message it answers
-        # when that is a customer (or anybody, for an internal note), as the gateway does
-        parent_id = False if new_case else msg_dict.get("parent_id")
-        ping = []
-        parent = Message.browse(parent_id) if parent_id else Message
-        if parent.author_id and (msg_dict.get("is_internal") or parent.author_id.partner_share):
-            ping = [parent.author_id.id]
+        parent_id = False if new_case else msg_dict.get("parent_id")  # a new case has none
+        ping = self._gateway_ping(Message.browse(parent_id), msg_dict.get("is_internal"))
         values = {
             key: value
             for key, value in msg_dict.items()
@@ -191,9 +198,7 @@ class CrmShopInboundMail(models.Model):
         )
         message = case._message_create([values])
         if author_id and subtype_id == comment_id:
-            author = self.env["res.partner"].sudo().browse(author_id)
-            if not author.partner_share:  # a colleague writing in: follows the answers
-                case._message_subscribe(partner_ids=author.ids)
+            self._gateway_follow(case, author_id)
         case._message_post_after_hook(message, values)
         if ping or case.message_follower_ids:
             case._fallback_lang()._notify_thread(message, values)

@@ -251,38 +251,17 @@ class CrmShopMailTracking(models.Model):
         """One open team inbox case per document and bounced address: fix it, resend."""
         self.ensure_one()
         order = _sale_order_of(document)
-        # the order's confirmation, delivery and invoice mails to one address: one case
-        same = Domain("model", "=", self.model) & Domain("tracking_id.res_id", "=", self.res_id)
-        if order:
-            same |= Domain("bounce_case_id.sale_order_id", "=", order.id)
-        known = (
-            self.env["crm.shop.mail.tracking.line"]
-            .search(
-                same
-                & Domain("email", "=", line.email)
-                & Domain("bounce_case_id.state", "not in", list(CLOSED_STATES)),
-                limit=1,
-            )
-            .bounce_case_id
-        )
-        if known:
-            line.bounce_case_id = known
-            known.message_post(
-                body=self.env._(
-                    "The mail %(subject)s to %(email)s bounced: %(reason)s",
-                    subject=self.subject or "",
-                    email=line.email,
-                    reason=line.bounce_reason or line.dsn_status or "",
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
-            return known
         reason = self.env._(
             "The mail %(subject)s to %(email)s bounced: %(reason)s",
             subject=self.subject or "",
             email=line.email,
             reason=line.bounce_reason or line.dsn_status or "",
         )
+        known = self._open_bounce_case_of(order, line.email)
+        if known:
+            line.bounce_case_id = known
+            known.message_post(body=reason, subtype_xmlid="mail.mt_note")
+            return known
         case = (
             self.env["crm.shop.case"]
             .sudo()
@@ -305,6 +284,23 @@ class CrmShopMailTracking(models.Model):
         )
         line.bounce_case_id = case
         return case
+
+    def _open_bounce_case_of(self, order, email):
+        """The open bounce case of this mail's document (or of ``order``: its
+        confirmation, delivery and invoice mails to one address share one) for ``email``."""
+        same = Domain("model", "=", self.model) & Domain("tracking_id.res_id", "=", self.res_id)
+        if order:
+            same |= Domain("bounce_case_id.sale_order_id", "=", order.id)
+        return (
+            self.env["crm.shop.mail.tracking.line"]
+            .search(
+                same
+                & Domain("email", "=", email)
+                & Domain("bounce_case_id.state", "not in", list(CLOSED_STATES)),
+                limit=1,
+            )
+            .bounce_case_id
+        )
 
     @api.model
     def _for_documents(self, model, res_ids):
