@@ -9,8 +9,10 @@ from xml.sax.saxutils import escape
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from shopaddons.mail_crm_shop.services.errors import PermanentError
+from shopaddons.shop_connector.services import camt
 from shopaddons.shop_connector.services.camt import parse_camt053
 
 from ..conftest import DATA_DIR
@@ -176,3 +178,37 @@ def test_any_valid_entry_round_trips(name, purpose, amount):
     assert payment.counterparty_name == name.strip()
     assert payment.purpose == purpose.strip()
     assert payment.amount == amount
+
+
+def test_entry_without_any_date_is_refused():
+    data = _read("camt053_v02_sparkasse.xml").replace(
+        b"        <BookgDt><Dt>2026-03-02</Dt></BookgDt>\n"
+        b"        <ValDt><Dt>2026-03-02</Dt></ValDt>\n"
+        b"        <AcctSvcrRef>2026030200012345</AcctSvcrRef>",
+        b"        <AcctSvcrRef>2026030200012345</AcctSvcrRef>",
+    )
+    with pytest.raises(PermanentError, match=r"entry 1: entry has neither a booking nor a value"):
+        parse_camt053(data)
+
+
+def test_entry_without_booking_date_is_booked_on_its_value_date():
+    data = _read("camt053_v02_sparkasse.xml").replace(
+        b"        <BookgDt><Dt>2026-03-02</Dt></BookgDt>\n"
+        b"        <ValDt><Dt>2026-03-02</Dt></ValDt>\n"
+        b"        <AcctSvcrRef>2026030200012345</AcctSvcrRef>",
+        b"        <ValDt><Dt>2026-03-04</Dt></ValDt>\n"
+        b"        <AcctSvcrRef>2026030200012345</AcctSvcrRef>",
+    )
+    first = parse_camt053(data)[0].transactions[0]
+    assert first.booking_date == first.value_date == date(2026, 3, 4)
+
+
+def test_entry_without_amount_is_refused():
+    # the schema requires Amt, so only an entry read past the validation lacks it
+    ns = {"c": "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"}
+    entry = etree.fromstring(
+        b'<Ntry xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">'
+        b"<CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-03-02</Dt></BookgDt></Ntry>"
+    )
+    with pytest.raises(PermanentError, match="entry has no amount"):
+        camt._entry(entry, "DE02120300000000202051", ns)

@@ -14,6 +14,7 @@ from lxml import etree
 
 from shopaddons.mail_crm_shop.services.errors import PermanentError
 from shopaddons.shipping_exchange.services.confirmation import (
+    MAX_FILE_BYTES,
     Confirmation,
     CsvMapping,
     Rejection,
@@ -431,3 +432,15 @@ def test_an_accepted_name_always_stays_inside_its_folder(name):
         joined = flavour(str(root)) / name
         assert joined.parent == flavour(str(root))
         assert ".." not in joined.parts
+
+
+def test_csv_header_that_breaks_the_csv_rules_is_refused():
+    with pytest.raises(PermanentError, match="CSV header unreadable"):
+        parse_csv_confirmations("c.csv", b'"reference"x;tracking_number\nR;T\n')
+
+
+def test_oversized_csv_file_is_refused_before_decoding():
+    data = b"reference;tracking_number\n" + b"R;T\n" * (MAX_FILE_BYTES // 4)
+    assert len(data) > MAX_FILE_BYTES
+    with pytest.raises(PermanentError, match="file too large"):
+        parse_csv_confirmations("c.csv", data)

@@ -16,6 +16,7 @@ from shopaddons.shop_connector.services.order_checks import check_order
 from shopaddons.shop_connector.services.order_generic import (
     CsvMapping,
     decode_text,
+    order_from_csv_rows,
     order_from_json,
     order_to_json,
     orders_from_csv,
@@ -182,3 +183,43 @@ def test_yatego_export_in_utf8_reads_the_same():
     raw = (DATA_DIR / "shops" / "yatego" / "orders_cp1252.csv").read_bytes()
     utf8 = raw.decode("cp1252").encode("utf-8-sig")
     assert parse_yatego_csv(utf8) == parse_yatego_csv(raw)
+
+
+_VALID_HEAD = {
+    "external_id": "1",
+    "created_at": "2024-07-01",
+    "status": "paid",
+    "currency": "EUR",
+    "total": "1",
+}
+
+
+@pytest.mark.parametrize(
+    ("order", "message"),
+    [
+        (["1"], "order: must be a JSON object"),
+        ({**_VALID_HEAD, "lines": {"sku": "A"}}, "order 1: lines and fees must be lists"),
+        ({**_VALID_HEAD, "fees": "none"}, "order 1: lines and fees must be lists"),
+        ({**_VALID_HEAD, "customer": ["a@example.de"]}, r"order 1\.customer: must be an object"),
+    ],
+)
+def test_json_order_of_the_wrong_shape_is_refused(order, message):
+    with pytest.raises(PermanentError, match=message):
+        order_from_json(order)
+
+
+def test_json_fee_amount_error_names_the_fee():
+    order = {
+        **_VALID_HEAD,
+        "fees": [{"kind": "cod", "amount": "1"}, {"kind": "cod", "amount": "x"}],
+    }
+    with pytest.raises(PermanentError, match=r"order 1\.fees\[1\]\.amount"):
+        order_from_json(order)
+
+
+def test_stored_csv_order_without_order_id_is_refused():
+    first = orders_from_csv((GENERIC / "orders.csv").read_bytes(), MAPPING)[0]
+    rows = [{**row, "order": ""} for row in first.raw["rows"]]
+    stored = {"rows": rows, "row_numbers": first.raw["row_numbers"]}
+    with pytest.raises(PermanentError, match=r"^CSV row 2: no order id$"):
+        order_from_csv_rows(stored, MAPPING)

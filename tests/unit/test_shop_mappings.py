@@ -214,6 +214,22 @@ def test_shopware_status(order_state, delivery_state, payment_state, status):
     assert map_shopware_order(sample).status == status
 
 
+def test_shopware_delivery_without_address_ships_to_the_billing_address():
+    sample = _sample("shopware6")
+    sample["deliveries"][0]["shippingOrderAddress"] = None
+    order = map_shopware_order(sample)
+    assert order.shipping == order.billing
+    assert order.billing.country_code == "CH"
+
+
+def test_shopware_order_without_deliveries_or_transactions_is_open():
+    sample = {**_sample("shopware6"), "deliveries": [], "transactions": None}
+    sample["stateMachineState"] = {"technicalName": "open"}
+    order = map_shopware_order(sample)
+    assert (order.status, order.is_paid, order.payment_method) == ("open", False, "")
+    assert order.shipping == order.billing
+
+
 def test_map_gambio_order():
     order = map_gambio_order(_sample("gambio"))
     assert (order.external_id, order.status, order.is_paid, order.payment_method) == (
@@ -255,6 +271,18 @@ def test_gambio_without_total_is_permanent():
     sample["totals"] = [t for t in sample["totals"] if t["class"] != "ot_total"]
     with pytest.raises(PermanentError, match="ot_total"):
         map_gambio_order(sample)
+
+
+def test_gambio_currency_given_as_an_object_is_read():
+    sample = _sample("gambio")
+    sample["currencyCode"] = {"code": "CHF", "value": 1}
+    assert map_gambio_order(sample).currency == "CHF"
+
+
+@pytest.mark.parametrize("details", [None, [], "400210"])
+def test_gambio_details_that_are_no_object_are_permanent(details):
+    with pytest.raises(PermanentError, match="order details are not an object"):
+        map_gambio_order(details)
 
 
 @pytest.mark.parametrize(

@@ -341,41 +341,76 @@ def write_export(
     """
     if date_from > date_to:
         raise PermanentError("archive export: date_from is after date_to")
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        exported, sizes, anchor = _write_messages(
+            archive, entries, date_from, date_to, prev_chain_hash, tz
+        )
+        manifest = _write_listing(
+            archive, exported, sizes, anchor, date_from, date_to, check_script
+        )
+    return manifest
+
+
+def _write_messages(
+    archive: zipfile.ZipFile,
+    entries: Iterable[ArchiveEntry],
+    date_from: date,
+    date_to: date,
+    prev_chain_hash: str | None,
+    tz: tzinfo,
+) -> tuple[list[ArchiveEntry], list[int], str]:
+    """Write the raw messages of the period, verifying the chain on the way.
+
+    Return the exported entries (without their raw bytes), their sizes and the chain hash
+    preceding the period (see :func:`write_export`).
+    """
     before: ArchiveEntry | None = None
     anchor = previous_hash = prev_chain_hash
     expected: int | None = None
     exported: list[ArchiveEntry] = []  # without their raw bytes: metadata for index/manifest
     sizes: list[int] = []
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for entry in entries:
-            day = entry.archived_at.astimezone(tz).date()
-            if day < date_from:
-                before = entry
-                continue
-            if day > date_to:
-                break
-            if not exported:
-                anchor = previous_hash = _anchor_hash(entry, before, prev_chain_hash)
-                expected = entry.sequence
-            problem = _entry_problem(entry, expected, previous_hash)
-            if problem:
-                raise PermanentError(
-                    f"archive export: chain broken at sequence {entry.sequence}: {problem}"
-                )
-            if entry.tombstone is None:
-                _write(archive, export_file_name(entry), entry.raw)
-            exported.append(replace(entry, raw=b""))
-            sizes.append(len(entry.raw))
-            previous_hash, expected = entry.chain_hash, entry.sequence + 1
-        anchor = anchor if anchor is not None else _anchor_hash(None, before, None)
-        index = _index_csv(exported)
-        manifest = _manifest(exported, sizes, anchor, date_from, date_to)
-        manifest["index_sha256"] = hashlib.sha256(index).hexdigest()
-        _write(archive, "index.csv", index)
-        _write(archive, "manifest.json", _json_bytes(manifest))
-        _write(archive, "README.txt", _readme(manifest).encode("utf-8"))
-        if check_script is not None:
-            _write(archive, CHECK_SCRIPT_NAME, bytes(check_script))
+    for entry in entries:
+        day = entry.archived_at.astimezone(tz).date()
+        if day < date_from:
+            before = entry
+            continue
+        if day > date_to:
+            break
+        if not exported:
+            anchor = previous_hash = _anchor_hash(entry, before, prev_chain_hash)
+            expected = entry.sequence
+        problem = _entry_problem(entry, expected, previous_hash)
+        if problem:
+            raise PermanentError(
+                f"archive export: chain broken at sequence {entry.sequence}: {problem}"
+            )
+        if entry.tombstone is None:
+            _write(archive, export_file_name(entry), entry.raw)
+        exported.append(replace(entry, raw=b""))
+        sizes.append(len(entry.raw))
+        previous_hash, expected = entry.chain_hash, entry.sequence + 1
+    anchor = anchor if anchor is not None else _anchor_hash(None, before, None)
+    return exported, sizes, anchor
+
+
+def _write_listing(
+    archive: zipfile.ZipFile,
+    exported: list[ArchiveEntry],
+    sizes: list[int],
+    anchor: str,
+    date_from: date,
+    date_to: date,
+    check_script: bytes | None,
+) -> dict:
+    """Write ``index.csv``, ``manifest.json``, ``README.txt`` (and the check script)."""
+    index = _index_csv(exported)
+    manifest = _manifest(exported, sizes, anchor, date_from, date_to)
+    manifest["index_sha256"] = hashlib.sha256(index).hexdigest()
+    _write(archive, "index.csv", index)
+    _write(archive, "manifest.json", _json_bytes(manifest))
+    _write(archive, "README.txt", _readme(manifest).encode("utf-8"))
+    if check_script is not None:
+        _write(archive, CHECK_SCRIPT_NAME, bytes(check_script))
     return manifest
 
 

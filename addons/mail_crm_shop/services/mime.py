@@ -393,25 +393,39 @@ def detect_auto_reason(
     ``Return-Path`` with an address, and ``postmaster@`` as sender without a null
     return path (a person answering for a mail server).
     """
-
-    def value(name: str) -> str:
-        return _first(headers, name).strip().lower()
-
     address = (from_address or "").strip().lower()
     local = address.split("@", 1)[0]
     null_path = re.fullmatch(r"\s*<\s*>\s*", _first(headers, "return-path")) is not None
     if is_bounce is None:
-        content_type = value("content-type").replace('"', "").replace(" ", "")
-        is_bounce = (
-            "report-type=delivery-status" in content_type
-            or bool(headers.get("x-failed-recipients"))
-            or (local in _BOUNCE_LOCALPARTS and null_path)
-        )
+        is_bounce = _headers_say_bounce(headers, local, null_path)
     if is_bounce:
         return "bounce"
     if is_delivery_report:
         return "delivery-report"
-    auto_submitted = value("auto-submitted").split(";", 1)[0].strip()
+    return _header_reason(headers, address, own_addresses) or _sender_reason(
+        subject, local, null_path
+    )
+
+
+def _header_value(headers: Mapping[str, Sequence[str]], name: str) -> str:
+    return _first(headers, name).strip().lower()
+
+
+def _headers_say_bounce(headers: Mapping[str, Sequence[str]], local: str, null_path: bool) -> bool:
+    """A bounce judged by the headers alone (RFC 3464 report, Exim, mailer-daemon)."""
+    content_type = _header_value(headers, "content-type").replace('"', "").replace(" ", "")
+    return (
+        "report-type=delivery-status" in content_type
+        or bool(headers.get("x-failed-recipients"))
+        or (local in _BOUNCE_LOCALPARTS and null_path)
+    )
+
+
+def _header_reason(
+    headers: Mapping[str, Sequence[str]], address: str, own_addresses: Collection[str]
+) -> str | None:
+    """``auto-submitted``, ``loop``, ``x-autoreply`` or ``precedence``, in this order."""
+    auto_submitted = _header_value(headers, "auto-submitted").split(";", 1)[0].strip()
     if auto_submitted and auto_submitted != "no":
         return "auto-submitted"
     own = {item.strip().lower() for item in own_addresses if item and item.strip()}
@@ -419,10 +433,15 @@ def detect_auto_reason(
     if (address and address in own) or any(item in x_loop for item in own):
         return "loop"
     for name in ("x-autoreply", "x-autorespond", "x-autoresponder"):
-        if headers.get(name) and value(name) not in ("no", "false", "0"):
+        if headers.get(name) and _header_value(headers, name) not in ("no", "false", "0"):
             return "x-autoreply"
-    if value("precedence").split(";", 1)[0].strip() in _AUTO_PRECEDENCE:
+    if _header_value(headers, "precedence").split(";", 1)[0].strip() in _AUTO_PRECEDENCE:
         return "precedence"
+    return None
+
+
+def _sender_reason(subject: str, local: str, null_path: bool) -> str | None:
+    """``null-return-path``, ``mailer-daemon`` or ``subject``, in this order."""
     if null_path:
         return "null-return-path"
     if local == "mailer-daemon":

@@ -351,7 +351,28 @@ def map_transaction(
     ``skipped`` as ``(key, status)``. Malformed items raise :class:`PermanentError`.
     """
     info = detail.get("transaction_info") or {}
-    payer = detail.get("payer_info") or {}
+    txn_id, code, value, currency = _identity(info)
+    kind = _kind(code)
+    key = paypal_key(txn_id, code, currency if kind == "conversion" else "")
+    status = info.get("transaction_status", "S")
+    if status in SKIPPED_STATUSES:
+        return [], [(key, SKIPPED_STATUSES[status])]
+    common = _common_fields(detail, info, account, txn_id, currency)
+    reference = info.get("paypal_reference_id") or ""
+    payment = BankTransaction(
+        key=key,
+        amount=value,
+        purpose=_purpose(info),
+        end_to_end_id=str(info.get("invoice_id") or ""),
+        kind=kind,
+        related_key=f"paypal:{reference}" if reference else "",
+        **common,
+    )
+    return [payment, *_fee_movements(info, txn_id, code, key, common)], []
+
+
+def _identity(info: dict) -> tuple[str, str, Decimal, str]:
+    """Transaction id, event code, amount and currency; all of them are required."""
     txn_id = info.get("transaction_id")
     code = info.get("transaction_event_code")
     if not txn_id or not code:
@@ -359,26 +380,20 @@ def map_transaction(
     amount = _money(info.get("transaction_amount"), f"amount of {txn_id}")
     if amount is None:
         raise PermanentError(f"PayPal transaction {txn_id} has no amount")
-    value, currency = amount
-    kind = _kind(code)
-    key = paypal_key(txn_id, code, currency if kind == "conversion" else "")
-    status = info.get("transaction_status", "S")
-    if status in SKIPPED_STATUSES:
-        return [], [(key, SKIPPED_STATUSES[status])]
+    return txn_id, code, *amount
+
+
+def _common_fields(detail: dict, info: dict, account: str, txn_id: str, currency: str) -> dict:
+    """The fields a payment and its fee share: account, dates, payer and the raw item."""
     try:
         booked = datetime.strptime(info["transaction_initiation_date"], "%Y-%m-%dT%H:%M:%S%z")
         updated = info.get("transaction_updated_date")
         value_moment = datetime.strptime(updated, "%Y-%m-%dT%H:%M:%S%z") if updated else None
     except (KeyError, TypeError, ValueError) as exc:
         raise PermanentError(f"PayPal transaction {txn_id} has a bad date") from exc
-    reference = info.get("paypal_reference_id") or ""
-    purpose = " ".join(
-        str(info[k]).strip()
-        for k in ("invoice_id", "custom_field", "transaction_subject", "transaction_note")
-        if info.get(k)
-    )
+    payer = detail.get("payer_info") or {}
     raw = json.dumps(detail, sort_keys=True, ensure_ascii=False)
-    common = {
+    return {
         "account": account,
         "booking_date": booked.astimezone(UTC).date(),
         "value_date": value_moment.astimezone(UTC).date() if value_moment else None,
@@ -388,27 +403,30 @@ def map_transaction(
         "entry_reference": txn_id,
         "raw": raw,
     }
-    movements = [
+
+
+def _purpose(info: dict) -> str:
+    return " ".join(
+        str(info[k]).strip()
+        for k in ("invoice_id", "custom_field", "transaction_subject", "transaction_note")
+        if info.get(k)
+    )
+
+
+def _fee_movements(
+    info: dict, txn_id: str, code: str, key: str, common: dict
+) -> list[BankTransaction]:
+    """PayPal's fee of the payment ``key`` as a movement of its own (none if zero)."""
+    fee = _money(info.get("fee_amount"), f"fee of {txn_id}")
+    if fee is None or not fee[0]:
+        return []
+    return [
         BankTransaction(
-            key=key,
-            amount=value,
-            purpose=purpose,
-            end_to_end_id=str(info.get("invoice_id") or ""),
-            kind=kind,
-            related_key=f"paypal:{reference}" if reference else "",
-            **common,
+            key=paypal_key(txn_id, code, "fee"),
+            amount=fee[0],
+            purpose=f"PayPal fee for {txn_id}",
+            kind="fee",
+            related_key=key,
+            **{**common, "currency": fee[1]},
         )
     ]
-    fee = _money(info.get("fee_amount"), f"fee of {txn_id}")
-    if fee is not None and fee[0]:
-        movements.append(
-            BankTransaction(
-                key=paypal_key(txn_id, code, "fee"),
-                amount=fee[0],
-                purpose=f"PayPal fee for {txn_id}",
-                kind="fee",
-                related_key=key,
-                **{**common, "currency": fee[1]},
-            )
-        )
-    return movements, []

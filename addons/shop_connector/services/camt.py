@@ -199,13 +199,42 @@ def _entry(entry, account: str, ns: dict) -> list[BankTransaction]:
     entry_amount = _amount(entry, ns)
     if entry_amount is None:
         raise PermanentError("entry has no amount")
+    head = _entry_head(entry, account, ns)
+    parts = _entry_parts(entry, entry_amount, head.reference, ns)
+    return [_detail_transaction(entry, head, part, ns) for part in parts]
+
+
+@dataclass(frozen=True, slots=True)
+class _EntryHead:
+    """What every transaction made of one entry shares."""
+
+    account: str
+    indicator: str
+    booking: date
+    value_date: date | None
+    reference: str
+    kind: str
+    raw: str
+
+
+def _entry_head(entry, account: str, ns: dict) -> _EntryHead:
     indicator = _text(entry, "c:CdtDbtInd", ns)
     booking = _date(entry, "c:BookgDt", ns) or _date(entry, "c:ValDt", ns)
     if booking is None:
         raise PermanentError("entry has neither a booking nor a value date")
-    value_date = _date(entry, "c:ValDt", ns)
-    reference = _text(entry, "c:AcctSvcrRef", ns)
-    kind = _kind(entry, ns)
+    return _EntryHead(
+        account=account,
+        indicator=indicator,
+        booking=booking,
+        value_date=_date(entry, "c:ValDt", ns),
+        reference=_text(entry, "c:AcctSvcrRef", ns),
+        kind=_kind(entry, ns),
+        raw=etree.tostring(entry, encoding="unicode"),
+    )
+
+
+def _entry_parts(entry, entry_amount: tuple[Decimal, str], reference: str, ns: dict) -> list[tuple]:
+    """``(detail, (amount, currency), position, purpose override)`` per transaction."""
     details = list(entry.iterfind("c:NtryDtls/c:TxDtls", ns))
     amounts = [_detail_amount(d, ns) for d in details]
     if len(details) > 1 and all(amounts):
@@ -215,59 +244,60 @@ def _entry(entry, account: str, ns: dict) -> list[BankTransaction]:
                 f"batch entry {reference or ''}: details sum to {total}, "
                 f"entry amount is {entry_amount[0]}"
             )
-        parts = [
+        return [
             (detail, amount, position, None)
             for position, (detail, amount) in enumerate(zip(details, amounts, strict=True), 1)
         ]
-    elif len(details) > 1:
+    if len(details) > 1:
         # a batch the bank reports without amounts per detail: one movement, all purposes
         joined = " / ".join(p for p in (_purpose(d, ns) for d in details) if p)
-        parts = [(details[0], entry_amount, 0, joined)]
-    else:
-        parts = [(details[0] if details else None, entry_amount, 0, None)]
-    raw = etree.tostring(entry, encoding="unicode")
-    result = []
-    for detail, (value, currency), position, purpose_override in parts:
-        sign_text = _text(detail, "c:CdtDbtInd", ns) or indicator
-        signed = value if sign_text == "CRDT" else -value
-        role = "Dbtr" if sign_text == "CRDT" else "Cdtr"
-        name, iban = _party(detail, role, ns)
-        purpose = purpose_override if purpose_override is not None else _purpose(detail, ns)
-        if not purpose and detail is None:
-            purpose = _text(entry, "c:AddtlNtryInf", ns)
-        end_to_end = _text(detail, "c:Refs/c:EndToEndId", ns)
-        if end_to_end.upper() == "NOTPROVIDED":
-            end_to_end = ""
-        own_reference = reference or _text(detail, "c:Refs/c:AcctSvcrRef", ns)
-        key = bank_key(
-            account,
+        return [(details[0], entry_amount, 0, joined)]
+    return [(details[0] if details else None, entry_amount, 0, None)]
+
+
+def _detail_transaction(entry, head: _EntryHead, part: tuple, ns: dict) -> BankTransaction:
+    """The transaction of one part of :func:`_entry_parts`."""
+    detail, (value, currency), position, purpose_override = part
+    sign_text = _text(detail, "c:CdtDbtInd", ns) or head.indicator
+    signed = value if sign_text == "CRDT" else -value
+    name, iban = _party(detail, "Dbtr" if sign_text == "CRDT" else "Cdtr", ns)
+    purpose = _detail_purpose(entry, detail, purpose_override, ns)
+    end_to_end = _text(detail, "c:Refs/c:EndToEndId", ns)
+    if end_to_end.upper() == "NOTPROVIDED":
+        end_to_end = ""
+    own_reference = head.reference or _text(detail, "c:Refs/c:AcctSvcrRef", ns)
+    return BankTransaction(
+        key=bank_key(
+            head.account,
             own_reference,
-            booking,
+            head.booking,
             signed,
             currency,
             name,
             iban,
             purpose,
-            position=position if reference else 0,
-        )
-        result.append(
-            BankTransaction(
-                key=key,
-                account=account,
-                booking_date=booking,
-                value_date=value_date,
-                amount=signed,
-                currency=currency,
-                counterparty_name=name,
-                counterparty_iban=iban,
-                purpose=purpose,
-                end_to_end_id=end_to_end,
-                entry_reference=own_reference,
-                kind=kind,
-                raw=raw,
-            )
-        )
-    return result
+            position=position if head.reference else 0,
+        ),
+        account=head.account,
+        booking_date=head.booking,
+        value_date=head.value_date,
+        amount=signed,
+        currency=currency,
+        counterparty_name=name,
+        counterparty_iban=iban,
+        purpose=purpose,
+        end_to_end_id=end_to_end,
+        entry_reference=own_reference,
+        kind=head.kind,
+        raw=head.raw,
+    )
+
+
+def _detail_purpose(entry, detail, purpose_override: str | None, ns: dict) -> str:
+    purpose = purpose_override if purpose_override is not None else _purpose(detail, ns)
+    if not purpose and detail is None:
+        purpose = _text(entry, "c:AddtlNtryInf", ns)
+    return purpose
 
 
 def _detail_amount(detail, ns: dict) -> tuple[Decimal, str] | None:

@@ -583,34 +583,44 @@ def _collective(
             total = sum((index.candidates[c].amount_due for c in group), ZERO)
             if total != paid:
                 continue
-            refs = [references[c] for c in group]
-            weakest = min(refs, key=lambda e: e.points)
-            evidence = [
-                Evidence(weakest.rule, weakest.points, " + ".join(e.detail for e in refs)),
-                Evidence(
-                    "collective_amount",
-                    POINTS["collective_amount"],
-                    f"{size} open amounts add up to {paid} {txn.currency}",
-                ),
-            ]
             members = [index.candidates[c] for c in group]
-            if any(m.partner_id in payers for m in members):
-                evidence.append(
-                    Evidence("payer_known", POINTS["payer_known"], "payer known for them")
-                )
-            evidence.extend(_members_name_evidence(txn, members, learned or {}, settings))
-            dates = [_date_evidence(txn.booking_date, m) for m in members]
-            if dates and all(d is not None and d.rule == "date_plausible" for d in dates):
-                evidence.append(Evidence("date_plausible", POINTS["date_plausible"], "all"))
-            mangled = weakest.rule == "reference_mangled"
-            return Proposal(
-                tuple(group),
-                _score(evidence),
-                tuple(evidence),
-                mangled,
-                "collective payment with uncertain references" if mangled else "",
-            )
+            refs = [references[c] for c in group]
+            return _collective_proposal(txn, members, refs, payers, settings, learned or {})
     return None
+
+
+def _collective_proposal(
+    txn: BankTransaction,
+    members: list[Candidate],
+    refs: list[Evidence],
+    payers: dict[int, str],
+    settings: MatchSettings,
+    learned: Mapping[int, str],
+) -> Proposal:
+    """The explained proposal of ``members``, whose amounts add up to the payment."""
+    weakest = min(refs, key=lambda e: e.points)
+    evidence = [
+        Evidence(weakest.rule, weakest.points, " + ".join(e.detail for e in refs)),
+        Evidence(
+            "collective_amount",
+            POINTS["collective_amount"],
+            f"{len(members)} open amounts add up to {abs(txn.amount)} {txn.currency}",
+        ),
+    ]
+    if any(m.partner_id in payers for m in members):
+        evidence.append(Evidence("payer_known", POINTS["payer_known"], "payer known for them"))
+    evidence.extend(_members_name_evidence(txn, members, learned, settings))
+    dates = [_date_evidence(txn.booking_date, m) for m in members]
+    if dates and all(d is not None and d.rule == "date_plausible" for d in dates):
+        evidence.append(Evidence("date_plausible", POINTS["date_plausible"], "all"))
+    mangled = weakest.rule == "reference_mangled"
+    return Proposal(
+        tuple(m.id for m in members),
+        _score(evidence),
+        tuple(evidence),
+        mangled,
+        "collective payment with uncertain references" if mangled else "",
+    )
 
 
 def _members_name_evidence(
@@ -671,15 +681,34 @@ def match_transaction(
     converts a payment in another currency than a candidate's (see the module docstring).
     """
     settings = settings or MatchSettings()
-    known_payers = known_payers or {}
+    if txn.kind in _NO_MATCHING:
+        return MatchResult(txn.key, (), None, True, _NO_MATCHING[txn.kind])
+    proposals = _ranked_proposals(txn, index, known_payers or {}, settings, rates)
+    if txn.amount < 0 or txn.kind in ("refund", "reversal"):
+        why = "reversal (returned payment)" if txn.kind == "reversal" else "outgoing money"
+        proposals = [
+            Proposal(p.candidate_ids, p.score, p.evidence, True, _join(why, p.reason))
+            for p in proposals
+        ]
+    if not proposals:
+        return MatchResult(txn.key, (), None, True, "no open order or invoice fits")
+    return _decide(txn.key, proposals, settings)
+
+
+def _ranked_proposals(
+    txn: BankTransaction,
+    index: CandidateIndex,
+    known_payers: Mapping[str, int],
+    settings: MatchSettings,
+    rates: Rates | None,
+) -> list[Proposal]:
+    """The best ``max_proposals`` proposals with a positive score, best first."""
 
     def rate_for(cand: Candidate) -> Decimal | None:
         if cand.currency == txn.currency or rates is None:
             return None
         return rates(txn.currency, cand.currency, txn.booking_date)
 
-    if txn.kind in _NO_MATCHING:
-        return MatchResult(txn.key, (), None, True, _NO_MATCHING[txn.kind])
     references = index.find_references(" ".join((txn.purpose, txn.end_to_end_id)))
     payers = index.payer_partners(txn, known_payers)
     learned = index.learned_name_partners(txn)
@@ -700,16 +729,11 @@ def match_transaction(
         proposals.append(collective)
     proposals = [p for p in proposals if p.score > 0]
     proposals.sort(key=lambda p: (-p.score, p.needs_person, len(p.candidate_ids), p.candidate_ids))
-    proposals = proposals[: settings.max_proposals]
-    outgoing = txn.amount < 0 or txn.kind in ("refund", "reversal")
-    if outgoing:
-        why = "reversal (returned payment)" if txn.kind == "reversal" else "outgoing money"
-        proposals = [
-            Proposal(p.candidate_ids, p.score, p.evidence, True, _join(why, p.reason))
-            for p in proposals
-        ]
-    if not proposals:
-        return MatchResult(txn.key, (), None, True, "no open order or invoice fits")
+    return proposals[: settings.max_proposals]
+
+
+def _decide(key: str, proposals: list[Proposal], settings: MatchSettings) -> MatchResult:
+    """Auto-confirm the top proposal, or say why a person must decide."""
     top = proposals[0]
     runner_up = next(
         (p for p in proposals[1:] if not set(p.candidate_ids) <= set(top.candidate_ids)), None
@@ -722,8 +746,8 @@ def match_transaction(
     elif gap < settings.min_gap:
         reason = f"ambiguous: runner-up only {gap} points below"
     else:
-        return MatchResult(txn.key, tuple(proposals), top, False, "")
-    return MatchResult(txn.key, tuple(proposals), None, True, reason)
+        return MatchResult(key, tuple(proposals), top, False, "")
+    return MatchResult(key, tuple(proposals), None, True, reason)
 
 
 def _join(*parts: str) -> str:

@@ -127,19 +127,7 @@ def _line_from_json(data: Any, where: str) -> ShopOrderLine:
 
 def order_from_json(data: Any) -> ShopOrder:
     """Read one order of our JSON format; a clear :class:`PermanentError` if invalid."""
-    if not isinstance(data, Mapping):
-        raise PermanentError("order: must be a JSON object")
-    where = f"order {data.get('external_id', '?')}"
-    missing = [k for k in ORDER_REQUIRED if data.get(k) in (None, "")]
-    if missing:
-        raise PermanentError(f"{where}: missing {', '.join(missing)}")
-    lines = data.get("lines") or []
-    fees = data.get("fees") or []
-    if not isinstance(lines, list) or not isinstance(fees, list):
-        raise PermanentError(f"{where}: lines and fees must be lists")
-    customer = data.get("customer") or {}
-    if not isinstance(customer, Mapping):
-        raise PermanentError(f"{where}.customer: must be an object")
+    where, lines, fees, customer = _order_json_parts(data)
     created = parse_datetime(data["created_at"], f"{where}.created_at")
     return ShopOrder(
         external_id=str(data["external_id"]),
@@ -166,18 +154,37 @@ def order_from_json(data: Any) -> ShopOrder:
             data.get("shipping") or data.get("billing"), f"{where}.shipping"
         ),
         lines=tuple(_line_from_json(li, f"{where}.lines[{i}]") for i, li in enumerate(lines)),
-        fees=tuple(
-            ShopFee(
-                kind=str(f.get("kind", "")),
-                amount=to_decimal(f.get("amount"), f"{where}.fees[{i}].amount"),
-                label=str(f.get("label") or ""),
-            )
-            for i, f in enumerate(fees)
-        ),
+        fees=tuple(_fee_from_json(f, f"{where}.fees[{i}]") for i, f in enumerate(fees)),
         customer_note=str(data.get("customer_note") or "").strip(),
         shipping_method=str(data.get("shipping_method") or "").strip(),
         shipping_method_title=str(data.get("shipping_method_title") or "").strip(),
         raw=dict(data),
+    )
+
+
+def _order_json_parts(data: Any) -> tuple[str, list, list, Mapping]:
+    """Check the order's shape; return its name in errors, its lines, fees and customer."""
+    if not isinstance(data, Mapping):
+        raise PermanentError("order: must be a JSON object")
+    where = f"order {data.get('external_id', '?')}"
+    missing = [k for k in ORDER_REQUIRED if data.get(k) in (None, "")]
+    if missing:
+        raise PermanentError(f"{where}: missing {', '.join(missing)}")
+    lines = data.get("lines") or []
+    fees = data.get("fees") or []
+    if not isinstance(lines, list) or not isinstance(fees, list):
+        raise PermanentError(f"{where}: lines and fees must be lists")
+    customer = data.get("customer") or {}
+    if not isinstance(customer, Mapping):
+        raise PermanentError(f"{where}.customer: must be an object")
+    return where, lines, fees, customer
+
+
+def _fee_from_json(data: Any, where: str) -> ShopFee:
+    return ShopFee(
+        kind=str(data.get("kind", "")),
+        amount=to_decimal(data.get("amount"), f"{where}.amount"),
+        label=str(data.get("label") or ""),
     )
 
 
@@ -319,42 +326,17 @@ def _csv_address(values: Mapping[str, str], prefix: str) -> ShopAddress:
 
 
 def _csv_order(rows: list[tuple[int, dict[str, str]]], mapping: CsvMapping) -> ShopOrder:
-    parsed = [
-        (number, {name: (row.get(col) or "").strip() for name, col in mapping.columns.items()})
-        for number, row in rows
-    ]
+    """One order from its ``(row number, row)`` pairs; the first row gives the order fields."""
+    parsed = _csv_values(rows, mapping)
     first_row, head = parsed[0]
     where = f"CSV row {first_row} (order {head.get('external_id')})"
-    if not head.get("external_id"):
-        raise PermanentError(f"CSV row {first_row}: no order id")
-    for number, values in parsed[1:]:
-        if values.get("total") != head.get("total"):
-            raise PermanentError(
-                f"CSV row {number}: order {head['external_id']} has total {values.get('total')!r}"
-                f" but row {first_row} says {head.get('total')!r}"
-            )
-    raw_status = head.get("status", "")
-    status = map_status(raw_status, mapping.status_map, mapping.default_status)
+    _check_one_order(parsed)
+    status = map_status(head.get("status", ""), mapping.status_map, mapping.default_status)
     created = _csv_date(head.get("created_at", ""), mapping, where)
     has_shipping = any(head.get(f"shipping_{k}") for k in ("street", "zip", "city"))
     billing = _csv_address(head, "billing")
     cod = _number(head.get("cod_fee", ""), mapping, f"{where}: cod_fee")
-    lines = []
-    for number, values in parsed:
-        at = f"CSV row {number}"
-        rate = values.get("line_tax_rate", "")
-        lines.append(
-            ShopOrderLine(
-                sku=values.get("line_sku", ""),
-                ean=values.get("line_ean", ""),
-                name=values.get("line_name", ""),
-                quantity=_number(values.get("line_quantity", ""), mapping, f"{at}: quantity"),
-                unit_price=_number(values.get("line_unit_price", ""), mapping, f"{at}: unit price"),
-                price_includes_tax=mapping.prices_include_tax,
-                tax_rate=_number(rate.rstrip("%"), mapping, f"{at}: tax rate") if rate else None,
-                external_id=str(number),
-            )
-        )
+    lines = [_csv_line(number, values, mapping) for number, values in parsed]
     return ShopOrder(
         external_id=head["external_id"],
         number=head.get("number") or head["external_id"],
@@ -380,4 +362,42 @@ def _csv_order(rows: list[tuple[int, dict[str, str]]], mapping: CsvMapping) -> S
         customer_note=head.get("customer_note", ""),
         shipping_method=head.get("shipping_method", ""),
         raw={"rows": [row for _, row in rows], "row_numbers": [number for number, _ in rows]},
+    )
+
+
+def _csv_values(
+    rows: list[tuple[int, dict[str, str]]], mapping: CsvMapping
+) -> list[tuple[int, dict[str, str]]]:
+    """Each row as ``(row number, {field: stripped value})`` of the mapped columns."""
+    return [
+        (number, {name: (row.get(col) or "").strip() for name, col in mapping.columns.items()})
+        for number, row in rows
+    ]
+
+
+def _check_one_order(parsed: list[tuple[int, dict[str, str]]]) -> None:
+    """The rows of one order name its id and all give the same total."""
+    first_row, head = parsed[0]
+    if not head.get("external_id"):
+        raise PermanentError(f"CSV row {first_row}: no order id")
+    for number, values in parsed[1:]:
+        if values.get("total") != head.get("total"):
+            raise PermanentError(
+                f"CSV row {number}: order {head['external_id']} has total {values.get('total')!r}"
+                f" but row {first_row} says {head.get('total')!r}"
+            )
+
+
+def _csv_line(number: int, values: Mapping[str, str], mapping: CsvMapping) -> ShopOrderLine:
+    at = f"CSV row {number}"
+    rate = values.get("line_tax_rate", "")
+    return ShopOrderLine(
+        sku=values.get("line_sku", ""),
+        ean=values.get("line_ean", ""),
+        name=values.get("line_name", ""),
+        quantity=_number(values.get("line_quantity", ""), mapping, f"{at}: quantity"),
+        unit_price=_number(values.get("line_unit_price", ""), mapping, f"{at}: unit price"),
+        price_includes_tax=mapping.prices_include_tax,
+        tax_rate=_number(rate.rstrip("%"), mapping, f"{at}: tax rate") if rate else None,
+        external_id=str(number),
     )

@@ -47,6 +47,7 @@ from ...services.orders import (
     ZERO,
     OrderPage,
     ShopAddress,
+    ShopCustomer,
     ShopFee,
     ShopOrder,
     ShopOrderLine,
@@ -370,15 +371,8 @@ def map_gambio_order(order: Mapping[str, Any]) -> ShopOrder:
     billing = _gambio_address(addresses.get("billing"))
     customer = order.get("customer") or {}
     status_id = int(order.get("statusId") or 0)
-    titles = _total_titles(order)
-    fees = tuple(
-        ShopFee(kind, totals[cls] if kind != "voucher" else -abs(totals[cls]), titles.get(cls, cls))
-        for cls, kind in FEE_CLASSES.items()
-        if totals.get(cls)
-    )
-    currency = order.get("currencyCode")
-    if isinstance(currency, dict):
-        currency = currency.get("code")
+    fees = _gambio_fees(order, totals)
+    currency = _gambio_currency(order)
     stamp = _last_change(order)
     shipping_type = order.get("shippingType") or {}
     return ShopOrder(
@@ -393,31 +387,52 @@ def map_gambio_order(order: Mapping[str, Any]) -> ShopOrder:
         total=totals["ot_total"],
         shipping_total=totals.get("ot_shipping", ZERO),
         discount_total=sum((abs(totals.get(c, ZERO)) for c in DISCOUNT_CLASSES), ZERO),
-        customer=make_customer(
-            email=customer.get("email") or "",
-            name=billing.name,
-            phone=customer.get("phone") or "",
-            company=billing.company,
-        ),
+        customer=_gambio_customer(customer, billing),
         billing=billing,
         shipping=_gambio_address(addresses.get("delivery") or addresses.get("billing")),
-        lines=tuple(
-            ShopOrderLine(
-                external_id=str(item.get("id", "")),
-                sku=item.get("model") or "",
-                name=item.get("name") or "",
-                quantity=to_decimal(item.get("quantity"), "quantity"),
-                unit_price=to_decimal(item.get("price"), "price"),
-                price_includes_tax=True,
-                tax_rate=to_decimal(item.get("tax"), "tax")
-                if item.get("tax") is not None
-                else None,
-            )
-            for item in order.get("items") or []
-        ),
+        lines=tuple(_gambio_line(item) for item in order.get("items") or []),
         fees=fees,
         customer_note=(order.get("comment") or "").strip(),
         shipping_method=str(shipping_type.get("module") or "").strip(),
         shipping_method_title=str(shipping_type.get("title") or "").strip(),
         raw=order,
+    )
+
+
+def _gambio_fees(order: Mapping[str, Any], totals: Mapping[str, Decimal]) -> tuple[ShopFee, ...]:
+    """Fee total lines as fees with the shop's wording; a voucher is a negative fee."""
+    titles = _total_titles(order)
+    return tuple(
+        ShopFee(kind, totals[cls] if kind != "voucher" else -abs(totals[cls]), titles.get(cls, cls))
+        for cls, kind in FEE_CLASSES.items()
+        if totals.get(cls)
+    )
+
+
+def _gambio_currency(order: Mapping[str, Any]) -> Any:
+    """``currencyCode`` is a code, or an object holding it (``{"code": "EUR"}``)."""
+    currency = order.get("currencyCode")
+    if isinstance(currency, dict):
+        currency = currency.get("code")
+    return currency
+
+
+def _gambio_customer(customer: Mapping[str, Any], billing: ShopAddress) -> ShopCustomer:
+    return make_customer(
+        email=customer.get("email") or "",
+        name=billing.name,
+        phone=customer.get("phone") or "",
+        company=billing.company,
+    )
+
+
+def _gambio_line(item: Mapping[str, Any]) -> ShopOrderLine:
+    return ShopOrderLine(
+        external_id=str(item.get("id", "")),
+        sku=item.get("model") or "",
+        name=item.get("name") or "",
+        quantity=to_decimal(item.get("quantity"), "quantity"),
+        unit_price=to_decimal(item.get("price"), "price"),
+        price_includes_tax=True,
+        tax_rate=to_decimal(item.get("tax"), "tax") if item.get("tax") is not None else None,
     )

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import requests
@@ -23,6 +24,7 @@ from ...services.orders import (
     ZERO,
     OrderPage,
     ShopAddress,
+    ShopCustomer,
     ShopOrder,
     ShopOrderLine,
     format_datetime,
@@ -209,7 +211,44 @@ def _tax_rate(price: Mapping[str, Any] | None):
 def map_shopware_order(order: Mapping[str, Any]) -> ShopOrder:
     """Map one order of ``search/order`` (with associations) into a :class:`ShopOrder`."""
     gross = ((order.get("price") or {}).get("taxStatus") or "gross") == "gross"
-    items = order.get("lineItems") or []
+    lines, discounts = _shopware_lines(order.get("lineItems") or [], gross)
+    deliveries = order.get("deliveries") or [{}]
+    transaction = (order.get("transactions") or [{}])[-1]
+    customer = order.get("orderCustomer") or {}
+    billing = _shopware_address(order.get("billingAddress"))
+    status, paid = _shopware_status(order, transaction, deliveries)
+    shipping_costs = to_decimal(order.get("shippingTotal"), "shippingTotal")
+    method = deliveries[0].get("shippingMethod") or {}
+    return ShopOrder(
+        external_id=str(order.get("id") or ""),
+        number=str(order.get("orderNumber") or ""),
+        created_at=parse_datetime(
+            order.get("createdAt") or order.get("orderDateTime"), "createdAt"
+        ),
+        updated_at=parse_datetime(order.get("updatedAt") or order.get("createdAt"), "updatedAt"),
+        status=status,
+        payment_method=_payment_method(transaction),
+        is_paid=paid or _state(transaction) == "refunded",
+        currency=(order.get("currency") or {}).get("isoCode") or "",
+        total=to_decimal(order.get("amountTotal"), "amountTotal"),
+        shipping_total=shipping_costs,
+        discount_total=discounts,
+        customer=_shopware_customer(order, customer, billing),
+        billing=billing,
+        shipping=_shopware_shipping(deliveries[0], billing),
+        lines=tuple(lines),
+        fees=(),
+        customer_note=(order.get("customerComment") or "").strip(),
+        shipping_method=str(
+            method.get("technicalName") or deliveries[0].get("shippingMethodId") or ""
+        ).strip(),
+        shipping_method_title=str(method.get("name") or "").strip(),
+        raw=order,
+    )
+
+
+def _shopware_lines(items, gross: bool) -> tuple[list[ShopOrderLine], Decimal]:
+    """The product lines, and the sum of promotions and negative lines (the discount)."""
     lines, discounts = [], ZERO
     for item in items:
         if item.get("type") == "promotion" or to_decimal(item.get("totalPrice")) < 0:
@@ -227,55 +266,45 @@ def map_shopware_order(order: Mapping[str, Any]) -> ShopOrder:
                 tax_rate=_tax_rate(item.get("price")),
             )
         )
-    deliveries = order.get("deliveries") or [{}]
-    transactions = order.get("transactions") or [{}]
-    transaction = transactions[-1]
-    customer = order.get("orderCustomer") or {}
-    billing = _shopware_address(order.get("billingAddress"))
+    return lines, discounts
+
+
+def _shopware_status(
+    order: Mapping[str, Any], transaction: Mapping[str, Any], deliveries: Sequence[Any]
+) -> tuple[str, bool]:
+    """Our status of the order, and whether its (last) payment is paid."""
     state = _state(order)
     paid = _state(transaction) in ("paid", "paid_partially", "refunded_partially")
     if state == "cancelled":
-        status = "cancelled"
-    elif _state(transaction) == "refunded":
-        status = "refunded"
-    elif _state(deliveries[0]) == "shipped" or state == "completed":
-        status = "shipped"
-    else:
-        status = "paid" if paid else "open"
-    shipping_costs = to_decimal(order.get("shippingTotal"), "shippingTotal")
-    method = deliveries[0].get("shippingMethod") or {}
-    return ShopOrder(
-        external_id=str(order.get("id") or ""),
-        number=str(order.get("orderNumber") or ""),
-        created_at=parse_datetime(
-            order.get("createdAt") or order.get("orderDateTime"), "createdAt"
-        ),
-        updated_at=parse_datetime(order.get("updatedAt") or order.get("createdAt"), "updatedAt"),
-        status=status,
-        payment_method=(transaction.get("paymentMethod") or {}).get("technicalName")
+        return "cancelled", paid
+    if _state(transaction) == "refunded":
+        return "refunded", paid
+    if _state(deliveries[0]) == "shipped" or state == "completed":
+        return "shipped", paid
+    return ("paid" if paid else "open"), paid
+
+
+def _payment_method(transaction: Mapping[str, Any]) -> str:
+    return (
+        (transaction.get("paymentMethod") or {}).get("technicalName")
         or (transaction.get("paymentMethod") or {}).get("name")
-        or "",
-        is_paid=paid or _state(transaction) == "refunded",
-        currency=(order.get("currency") or {}).get("isoCode") or "",
-        total=to_decimal(order.get("amountTotal"), "amountTotal"),
-        shipping_total=shipping_costs,
-        discount_total=discounts,
-        customer=make_customer(
-            email=customer.get("email") or "",
-            name=join_name(customer.get("firstName"), customer.get("lastName")),
-            phone=(order.get("billingAddress") or {}).get("phoneNumber") or "",
-            company=customer.get("company") or billing.company,
-        ),
-        billing=billing,
-        shipping=_shopware_address(deliveries[0].get("shippingOrderAddress"))
-        if deliveries[0].get("shippingOrderAddress")
-        else billing,
-        lines=tuple(lines),
-        fees=(),
-        customer_note=(order.get("customerComment") or "").strip(),
-        shipping_method=str(
-            method.get("technicalName") or deliveries[0].get("shippingMethodId") or ""
-        ).strip(),
-        shipping_method_title=str(method.get("name") or "").strip(),
-        raw=order,
+        or ""
     )
+
+
+def _shopware_customer(
+    order: Mapping[str, Any], customer: Mapping[str, Any], billing: ShopAddress
+) -> ShopCustomer:
+    return make_customer(
+        email=customer.get("email") or "",
+        name=join_name(customer.get("firstName"), customer.get("lastName")),
+        phone=(order.get("billingAddress") or {}).get("phoneNumber") or "",
+        company=customer.get("company") or billing.company,
+    )
+
+
+def _shopware_shipping(delivery: Mapping[str, Any], billing: ShopAddress) -> ShopAddress:
+    """The delivery's own address; the billing address when it has none."""
+    if delivery.get("shippingOrderAddress"):
+        return _shopware_address(delivery.get("shippingOrderAddress"))
+    return billing
