@@ -110,6 +110,28 @@ def test_connection_refused_is_transient(httpserver):
         httpserver.start()
 
 
+def test_failures_never_show_the_urls_credentials(httpserver):
+    """A carrier URL may carry its key (query) or a user:password: the error a merchant
+    reads on the record names the URL without them, also where requests repeats it."""
+    httpserver.expect_oneshot_request("/orders").respond_with_data("bad key", status=403)
+    url = httpserver.url_for("/orders").replace("http://", "http://wh_user:wh%2Fpw@")
+    with pytest.raises(PermanentError) as refused:
+        HttpTransport(HttpSettings(f"{url}?token=tk_live_77&client=9", timeout=2)).upload(
+            "d.xml", XML
+        )
+    assert "403" in str(refused.value) and "client=9" in str(refused.value)
+    httpserver.stop()
+    try:
+        with pytest.raises(TransientError, match="ConnectionError") as unreachable:
+            HttpTransport(HttpSettings(f"{url}?token=tk_live_77", timeout=2)).upload("d.xml", XML)
+    finally:
+        httpserver.start()
+    for error in (refused.value, unreachable.value):
+        for leaked in ("tk_live_77", "wh_user", "wh/pw", "wh%2Fpw"):
+            assert leaked not in str(error), (leaked, str(error))
+        assert "token=***" in str(error)
+
+
 def test_a_slow_server_times_out_as_transient(httpserver):
     import threading
 

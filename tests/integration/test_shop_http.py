@@ -184,3 +184,33 @@ def test_safe_url_drops_userinfo_and_masks_secrets():
 )
 def test_platform_error_message_shapes(body, message):
     assert message in platform_error_message(json.dumps(body).encode())
+
+
+def test_request_that_cannot_be_sent_is_permanent_and_not_retried():
+    sleeps = Sleeps()
+    with pytest.raises(PermanentError, match=r"GET ftp://127\.0\.0\.1/x\?token=\*\*\*: ") as info:
+        _client(sleeps).get("ftp://user:pw@127.0.0.1/x", params={"token": "abc"})
+    assert info.value.url == "ftp://127.0.0.1/x?token=***"
+    assert info.value.status is None
+    assert sleeps == []
+    # requests' own text repeats the URL it was given: its secrets are masked there too
+    assert "abc" not in str(info.value)
+    assert "pw" not in str(info.value)
+    assert "user" not in str(info.value)
+
+
+def test_connection_failure_text_never_shows_the_secrets():
+    sleeps = Sleeps()
+    secret = "s3cr&t/+key"
+    with pytest.raises(TransientError) as info:
+        # port 9 on 127.0.0.1: nothing listens, the connection is refused
+        _client(sleeps).get(
+            "http://ck_user:p%40ss@127.0.0.1:9/wc-json?consumer_secret=cs_9f3",
+            params={"key": secret, "page": "2"},
+        )
+    text = str(info.value)
+    assert "ConnectionError" in text
+    assert "page=2" in text, "what is not secret stays readable"
+    for leaked in ("cs_9f3", "s3cr", "p@ss", "p%40ss", "ck_user"):
+        assert leaked not in text, (leaked, text)
+    assert info.value.url == "http://127.0.0.1:9/wc-json?consumer_secret=***&key=***&page=2"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import requests
 
 from ...mail_crm_shop.services.errors import PermanentError, TransientError
+from ...mail_crm_shop.services.urls import redact, safe_url
 from ..services.confirmation import safe_file_name
 
 TRANSIENT_STATUS = frozenset({408, 425, 429})
@@ -108,11 +109,11 @@ class HttpTransport:
                 allow_redirects=False,
             )
         except requests.exceptions.SSLError as exc:
-            raise PermanentError(f"HTTP POST {target}: TLS failed: {exc}") from exc
+            raise PermanentError(_failure(target, f"TLS failed: {exc}")) from exc
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
-            raise PermanentError(f"HTTP POST {target}: {exc}") from exc
+            raise PermanentError(_failure(target, str(exc))) from exc
         except requests.RequestException as exc:  # connection, timeout, broken response
-            raise TransientError(f"HTTP POST {target}: {exc.__class__.__name__}: {exc}") from exc
+            raise TransientError(_failure(target, f"{exc.__class__.__name__}: {exc}")) from exc
         return self._check(target, response)
 
     @staticmethod
@@ -121,7 +122,7 @@ class HttpTransport:
         if 200 <= status < 300:
             return HttpResult(status, response.content, response.headers.get("Content-Type", ""))
         detail = response.text[:MAX_ERROR_BODY].strip()
-        message = f"HTTP POST {target}: {status} {response.reason}: {detail}".rstrip(": ")
+        message = _failure(target, f"{status} {response.reason}: {detail}").rstrip(": ")
         if status in (429, 503):
             raise RateLimited(message, _retry_after(response.headers.get("Retry-After")))
         if status in TRANSIENT_STATUS or status >= 500:
@@ -142,3 +143,8 @@ class HttpTransport:
         """POST ``payload`` serialised as JSON."""
         body = json.dumps(payload, separators=(",", ":"), default=str).encode()
         return self.post(body, "application/json", idempotency_key)
+
+
+def _failure(target: str, detail: str) -> str:
+    """The error text of a POST to ``target``: the URL's credentials never shown."""
+    return redact(f"HTTP POST {safe_url(target)}: {detail}", target)

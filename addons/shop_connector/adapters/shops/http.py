@@ -23,15 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 import requests
 
 from ....mail_crm_shop.services.errors import PermanentError, TransientError
+from ....mail_crm_shop.services.urls import redact, safe_url
 
-SECRET_PARAMS = frozenset(
-    {"consumer_key", "consumer_secret", "access_token", "token", "key", "secret", "password"}
-)
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 # the platform did not process the request: retrying is safe even for a POST
 REFUSED_UNPROCESSED = frozenset({408, 425, 429})
@@ -74,22 +72,6 @@ class HttpResult:
     headers: Mapping[str, str]
     data: Any
     url: str
-
-
-def safe_url(url: str) -> str:
-    """``url`` without user:password and with secret query values masked."""
-    parts = urlsplit(url)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
-    query = urlencode(
-        [
-            (k, "***" if k.lower() in SECRET_PARAMS else v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        ],
-        safe="[]:,*",
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 def retry_after_seconds(value: str | None, now: datetime) -> float | None:
@@ -179,56 +161,83 @@ class ShopHttpClient:
         """
         method = method.upper()
         retry_failures = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        send = {"params": params, "json": json_body, "data": data, "headers": headers}
         attempt = 0
         while True:
             shown = safe_url(_with_params(url, params))
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json_body,
-                    data=data,
-                    headers=dict(headers or {}),
-                    timeout=self.policy.timeout,
-                )
-            except (
-                requests.Timeout,
-                requests.ConnectionError,
-                requests.exceptions.ChunkedEncodingError,
-            ) as exc:
-                reason = f"{method} {shown}: {type(exc).__name__}: {exc}"
-                if not retry_failures or attempt >= self.policy.max_retries:
-                    raise ShopTransientError(reason, shown) from exc
-                self._backoff(attempt)
-                attempt += 1
-                continue
-            except requests.RequestException as exc:
-                raise ShopPermanentError(f"{method} {shown}: {exc}", shown) from exc
-            shown = safe_url(response.url or shown)
-            status = response.status_code
-            if status in REFUSED_UNPROCESSED or status >= 500:
-                retryable = status in REFUSED_UNPROCESSED or retry_failures
-                if not retryable or attempt >= self.policy.max_retries:
-                    raise ShopTransientError(
-                        f"{method} {shown}: HTTP {status} after {attempt + 1} attempt(s): "
-                        f"{platform_error_message(response.content)}",
-                        shown,
-                        status,
-                    )
-                self._wait_retry_after(response, attempt)
-                attempt += 1
-                continue
-            if status >= 400:
-                raise ShopPermanentError(
-                    f"{method} {shown}: HTTP {status} {response.reason}: "
+            response = self._send(method, url, send, shown, retry_failures, attempt)
+            if response is not None:
+                shown = safe_url(response.url or shown)
+                if not self._must_retry(response, method, shown, retry_failures, attempt):
+                    decoded = self._decode(response, method, shown, expect_json)
+                    return HttpResult(response.status_code, response.headers, decoded, shown)
+            attempt += 1
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        send: Mapping[str, Any],
+        shown: str,
+        retry_failures: bool,
+        attempt: int,
+    ) -> requests.Response | None:
+        """Send once; ``None`` after a connection failure to retry (backed off already).
+        A failure's text never shows the URL's secrets (``requests`` repeats the URL)."""
+        sent_url = _with_params(url, send["params"])
+        try:
+            return self.session.request(
+                method,
+                url,
+                params=send["params"],
+                json=send["json"],
+                data=send["data"],
+                headers=dict(send["headers"] or {}),
+                timeout=self.policy.timeout,
+            )
+        except (
+            requests.Timeout,
+            requests.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+        ) as exc:
+            reason = redact(f"{method} {shown}: {type(exc).__name__}: {exc}", sent_url)
+            if not retry_failures or attempt >= self.policy.max_retries:
+                raise ShopTransientError(reason, shown) from exc
+            self._backoff(attempt)
+            return None
+        except requests.RequestException as exc:
+            reason = redact(f"{method} {shown}: {exc}", sent_url)
+            raise ShopPermanentError(reason, shown) from exc
+
+    def _must_retry(
+        self,
+        response: requests.Response,
+        method: str,
+        shown: str,
+        retry_failures: bool,
+        attempt: int,
+    ) -> bool:
+        """Whether to send again (after waiting as asked); raise when the request failed."""
+        status = response.status_code
+        if status in REFUSED_UNPROCESSED or status >= 500:
+            retryable = status in REFUSED_UNPROCESSED or retry_failures
+            if not retryable or attempt >= self.policy.max_retries:
+                raise ShopTransientError(
+                    f"{method} {shown}: HTTP {status} after {attempt + 1} attempt(s): "
                     f"{platform_error_message(response.content)}",
                     shown,
                     status,
                 )
-            return HttpResult(
-                status, response.headers, self._decode(response, method, shown, expect_json), shown
+            self._wait_retry_after(response, attempt)
+            return True
+        if status >= 400:
+            raise ShopPermanentError(
+                f"{method} {shown}: HTTP {status} {response.reason}: "
+                f"{platform_error_message(response.content)}",
+                shown,
+                status,
             )
+        return False
 
     def _decode(
         self, response: requests.Response, method: str, shown: str, expect_json: bool
