@@ -39,16 +39,48 @@ Figure ``order_import``, orders/s, higher is better; the target is 20 orders/s f
 ``target_orders_per_s`` is the absolute target; ``quotations_per_s`` and
 ``peer_create_per_s`` are the quotation run's rates). Needs Odoo 19 and PostgreSQL (see
 ``scripts/backoffice.py``).
+
+**Scale-out** (``--workers N``, N > 1; the default 1 measures only the above): the import
+and confirm run twice more on the same orders (ids from 60,000,000, each run on its own
+backend, the customers new to each run so both do the same work), fetched once by the
+backend as above, then processed by separate OS processes (``multiprocessing``, "spawn"),
+each with its own Odoo registry on the same database, each calling
+``shop.order.import._cron_process`` in a loop until no import of the backend is due: first
+by one such process (the reference), then by N started together. The processes open their
+registries before the clock starts and wait for a signal; the time runs from the first
+request of the fetch to the end of the last process. Printed: each process' share (orders,
+cron calls, calls with nothing to do, lock attempts that found the import taken, lock
+attempts refused with a serialization failure, warnings and errors in its log), the
+aggregate orders/s and the scale-out factor (N processes' orders/s / one process'),
+followed by the correctness facts of each run: every import done, one sale order per
+import (by ``shop_external_ref``, linked from its import), no import processed by two
+processes, every order confirmed with exactly one delivery, one customer per e-mail
+address. The script exits with 1 (no JSON line) when a fact fails. The JSON line gains
+``workers``, ``scaleout_x``, ``multi_orders_per_s`` and ``one_worker_orders_per_s``.
+Each process counts what it does by wrapping (not changing) ``_process`` and
+``try_lock_for_update`` of its own registry's ``shop.order.import`` class. Note: these
+are processes calling the cron's method directly; Odoo's own cron runner locks an
+``ir.cron`` row while running it, so one scheduled action never runs on two workers at
+the same time.
+
+Options: ``--size N`` (or ``--orders N``), ``--workers N``, ``--db NAME`` (the scratch
+database, dropped before and after; default ``$BENCH_DB`` or ``bench_order_import``).
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
 import json
+import logging
+import multiprocessing
 import os
+import queue
 import subprocess
 import sys
 import threading
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -59,9 +91,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 from backoffice import drop_database, odoo_command, odoo_status  # noqa: E402
 
-from benchmarks.harness import Result, parse_args, report, stopwatch  # noqa: E402
+from benchmarks.harness import Result, report, stopwatch  # noqa: E402
 
-DB = os.environ.get("BENCH_DB", "bench_order_import")  # another name: parallel runs
+DB = os.environ.get("BENCH_DB", "bench_order_import")  # another name (--db): parallel runs
 SAMPLE = ROOT / "tests" / "data" / "shops" / "shopify" / "order.json"
 START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 SKUS = [f"BENCH-{n:02d}" for n in range(30)]
@@ -69,17 +101,52 @@ CUSTOMERS = 200
 TARGET = 20.0
 CREATE_OVERHEAD_TARGET = 1.5  # the import's own overhead: at most 1.5x the bare create
 PAGE = 250
+SCALEOUT_FIRST_ID = 60_000_000
+WORKER_START_TIMEOUT = 300  # seconds for a worker process to open its registry
+WORKER_MAX_ERRORS = 20  # failed cron calls of one worker before it gives up
 
 
-def make_orders(first_id: int, count: int, gateway: str = "paypal") -> list[dict]:
+def parse_options(argv=None) -> argparse.Namespace:
+    """``--size`` (alias ``--orders``), ``--workers`` (1: no scale-out run) and ``--db``."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--size", "--orders", dest="size", type=int, default=1000, help="orders per run"
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="N > 1: also process the same orders with one and with N Odoo processes",
+    )
+    parser.add_argument(
+        "--db", default=DB, help="scratch database, dropped before and after (BENCH_DB)"
+    )
+    return parser.parse_args(argv)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: at least 1")
+    return value
+
+
+def make_orders(
+    first_id: int, count: int, gateway: str = "paypal", customer_tag: str = ""
+) -> list[dict]:
     """``count`` clean Shopify orders (three lines, 19 % VAT included) paid by ``gateway``.
 
     ``paypal`` is paid at once (the release rule confirms the order); ``bank_transfer``
     is still to be paid (the order stays a quotation waiting for the payment).
+    ``customer_tag`` goes into the customers' e-mail addresses (``kunde7.tag@...``):
+    customers no other run has created.
     """
     sample = json.loads(SAMPLE.read_text(encoding="utf-8"))
     financial_status = "paid" if gateway == "paypal" else "pending"
     template_line = sample["line_items"][0]
+    tag = f".{customer_tag}" if customer_tag else ""
     orders = []
     for n in range(count):
         index = first_id + n
@@ -88,7 +155,7 @@ def make_orders(first_id: int, count: int, gateway: str = "paypal") -> list[dict
         # a customer's next order (every CUSTOMERS orders) has other articles: the same
         # customer with the same items within a day is held as a possible duplicate
         shift = index + (index // CUSTOMERS) * 11
-        email = f"kunde{customer}@example.com"
+        email = f"kunde{customer}{tag}@example.com"
         stamp = (START + timedelta(seconds=index)).isoformat()
         lines = []
         for k in range(3):
@@ -176,13 +243,13 @@ class ShopifyServer:
         self.thread.join(5)
 
 
-def open_registry():
+def open_registry(db: str = DB):
     import odoo  # noqa: F401
     from odoo.modules.registry import Registry
     from odoo.tools import config
 
-    config.parse_config(odoo_command("-d", DB)[3:], setup_logging=False)
-    return Registry(DB)
+    config.parse_config(odoo_command("-d", db)[3:], setup_logging=False)
+    return Registry(db)
 
 
 def prepare(registry) -> None:
@@ -213,21 +280,7 @@ def measure_ours(registry, orders: list[dict], name: str, confirm: bool = True) 
     from odoo import api
 
     with ShopifyServer(orders) as server:
-        with registry.cursor() as cr:
-            env = api.Environment(cr, 1, {})
-            backend = env["shop.backend"].create(
-                {
-                    "name": name,
-                    "backend_type": "shopify",
-                    "api_url": server.url,
-                    "api_secret": "bench-token",
-                    "import_since_date": START.date() - timedelta(days=1),
-                    "pricelist_id": env["product.pricelist"]
-                    .search([("name", "=", "Shop EUR")], limit=1)
-                    .id,
-                }
-            )
-            backend_id = backend.id
+        backend_id = create_backend(registry, name, server.url)
         with stopwatch() as elapsed:
             with registry.cursor() as cr:
                 env = api.Environment(cr, 1, {})
@@ -274,6 +327,27 @@ def measure_ours(registry, orders: list[dict], name: str, confirm: bool = True) 
     )
     assert len(finished) == len(orders), f"{len(finished)} of {len(orders)} {outcome}: {holds}"
     return len(orders) / seconds
+
+
+def create_backend(registry, name: str, url: str) -> int:
+    """A Shopify backend on ``url`` (committed); its id."""
+    from odoo import api
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, 1, {})
+        backend = env["shop.backend"].create(
+            {
+                "name": name,
+                "backend_type": "shopify",
+                "api_url": url,
+                "api_secret": "bench-token",
+                "import_since_date": START.date() - timedelta(days=1),
+                "pricelist_id": env["product.pricelist"]
+                .search([("name", "=", "Shop EUR")], limit=1)
+                .id,
+            }
+        )
+        return backend.id
 
 
 def measure_peer(registry, orders: list[dict], confirm: bool = True) -> float:
@@ -325,19 +399,361 @@ def measure_peer(registry, orders: list[dict], confirm: bool = True) -> float:
     return len(orders) / seconds
 
 
-def main() -> int:
-    args = parse_args(1000, __doc__)
+# --- scale-out: the same orders processed by several Odoo processes ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerShare:
+    """What one worker process did in a scale-out run."""
+
+    index: int
+    processed: tuple[int, ...]  # the imports its ``_process`` handled, in order
+    done: int  # of those, the ones done after processing
+    seconds: float  # from the start signal to its end
+    calls: int = 0  # ``_cron_process`` calls
+    idle_calls: int = 0  # calls that processed nothing (the due imports were another's)
+    lock_attempts: int = 0  # imports it tried to lock
+    serialization_failures: int = 0  # lock attempts refused with a serialization failure
+    errors: tuple[str, ...] = ()  # cron calls that raised (rolled back, called again)
+    log_problems: int = 0  # warnings and errors it logged while processing
+    first_log_problems: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        taken = self.lock_attempts - len(self.processed)
+        text = (
+            f"worker {self.index}: {len(self.processed)} orders ({self.done} done) in "
+            f"{self.seconds:.1f} s, {self.calls} cron calls ({self.idle_calls} with nothing "
+            f"left to take), {self.lock_attempts} lock attempts ({taken} taken by another "
+            f"worker, {self.serialization_failures} of them serialization failures), "
+            f"{len(self.errors)} failed calls, {self.log_problems} warnings/errors logged"
+        )
+        details = [*self.errors[:3], *self.first_log_problems]
+        return text + "".join(f"\n      {detail}" for detail in details)
+
+
+def processings(shares: list[WorkerShare]) -> tuple[int, int]:
+    """``(processings, distinct imports)`` over all workers: equal when none was processed
+    twice (by two workers, or by one after a rolled back call)."""
+    ids = [import_id for share in shares for import_id in share.processed]
+    return len(ids), len(set(ids))
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleOutFacts:
+    """The correctness facts of one scale-out run, as read back from the database."""
+
+    orders: int  # orders the shop served
+    imports: int  # imports of the run's backend
+    imports_done: int
+    processings: int  # ``_process`` calls of all workers
+    processed_imports: int  # distinct imports among them
+    sale_orders: int  # sale orders of the run's backend
+    distinct_refs: int  # distinct ``shop_external_ref`` among them
+    known_refs: int  # of those, the served order numbers
+    linked: int  # imports whose sale order is of the backend and carries their number
+    distinct_linked: int  # distinct sale orders among those
+    confirmed_one_delivery: int  # sale orders confirmed with exactly one delivery
+    customers: int  # customers (no parent) with the run's e-mail addresses
+    emails: int  # distinct e-mail addresses of the served orders
+
+    def checks(self) -> list[tuple[str, bool]]:
+        """``(fact, holds)`` pairs, in the order they are printed."""
+        n = self.orders
+        return [
+            (
+                f"every import done: {self.imports_done} of {self.imports} imports, "
+                f"{n} orders served",
+                self.imports == self.imports_done == n,
+            ),
+            (
+                f"each import processed once, by one worker: {self.processings} "
+                f"processings of {self.processed_imports} imports",
+                self.processings == self.processed_imports == n,
+            ),
+            (
+                f"one sale order per import: {self.sale_orders} sale orders, "
+                f"{self.distinct_refs} distinct shop_external_ref, {self.known_refs} of them "
+                f"the served order numbers",
+                self.sale_orders == self.distinct_refs == self.known_refs == n,
+            ),
+            (
+                f"each import linked to its own sale order: {self.linked} imports, "
+                f"{self.distinct_linked} distinct sale orders",
+                self.linked == self.distinct_linked == n,
+            ),
+            (
+                f"every order confirmed with exactly one delivery: "
+                f"{self.confirmed_one_delivery} of {self.sale_orders}",
+                self.confirmed_one_delivery == self.sale_orders == n,
+            ),
+            (
+                f"one customer per e-mail address: {self.customers} customers for "
+                f"{self.emails} addresses",
+                self.customers == self.emails,
+            ),
+        ]
+
+
+class _ProblemLog(logging.Handler):
+    """Counts the warnings and errors a worker logs; keeps the first few."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.count = 0
+        self.first: list[str] = []
+
+    def emit(self, record):
+        self.count += 1
+        if len(self.first) < 3:
+            self.first.append(f"{record.levelname} {record.name}: {record.getMessage()[:300]}")
+
+
+def scaleout_worker(db: str, backend_id: int, index: int, messages, go) -> None:
+    """A worker process: opens its registry, says ``ready``, waits for ``go``, then calls
+    ``_cron_process`` until no import of ``backend_id`` is due; sends its share (a dict)."""
+    try:
+        share = _run_worker(db, backend_id, index, messages, go)
+    except Exception as exc:  # re-raised: reported to the parent, which fails the run
+        messages.put(("crashed", index, f"{type(exc).__name__}: {exc}"))
+        raise
+    messages.put(("share", index, {name: getattr(share, name) for name in share.__slots__}))
+
+
+def _run_worker(db: str, backend_id: int, index: int, messages, go) -> WorkerShare:
+    from psycopg2 import errors
+
+    from odoo import api
+    from odoo.fields import Domain
+
+    problems = _ProblemLog()
+    echo = logging.StreamHandler(sys.stderr)
+    echo.setFormatter(logging.Formatter(f"[worker {index}] %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(problems)
+    logging.getLogger().addHandler(echo)
+    registry = open_registry(db)
+    # count what the cron does, without changing it (this process' registry only)
+    model_class = registry["shop.order.import"]
+    process, try_lock = model_class._process, model_class.try_lock_for_update
+    processed: list[int] = []
+    counts = {"done": 0, "attempts": 0, "serialization": 0}
+
+    def counting_process(self):
+        processed.append(self.id)
+        result = process(self)
+        counts["done"] += self.state == "done"
+        return result
+
+    def counting_try_lock(self, *args, **kwargs):
+        counts["attempts"] += len(self)
+        try:
+            return try_lock(self, *args, **kwargs)
+        except errors.SerializationFailure:
+            counts["serialization"] += len(self)
+            raise
+
+    model_class._process = counting_process
+    model_class.try_lock_for_update = counting_try_lock
+    messages.put(("ready", index, None))
+    go.wait()
+    problems.count, problems.first = 0, []
+    calls = idle_calls = 0
+    failed: list[str] = []
+    with stopwatch() as elapsed:
+        while len(failed) < WORKER_MAX_ERRORS:
+            before = len(processed)
+            try:
+                with registry.cursor() as cr:
+                    imports = api.Environment(cr, 1, {})["shop.order.import"]
+                    due = imports._due_domain() & Domain("backend_id", "=", backend_id)
+                    if not imports.search_count(due):
+                        break
+                    calls += 1
+                    imports._cron_process(batch_size=PAGE)
+            except Exception as exc:  # noqa: BLE001 - as Odoo's cron runner: rolled back, run again
+                failed.append(f"{type(exc).__name__}: {exc}")
+                continue
+            if len(processed) == before:
+                idle_calls += 1
+                time.sleep(0.05)  # the due imports are another worker's: wait for its commits
+    return WorkerShare(
+        index=index,
+        processed=tuple(processed),
+        done=counts["done"],
+        seconds=elapsed(),
+        calls=calls,
+        idle_calls=idle_calls,
+        lock_attempts=counts["attempts"],
+        serialization_failures=counts["serialization"],
+        errors=tuple(failed),
+        log_problems=problems.count,
+        first_log_problems=tuple(problems.first),
+    )
+
+
+def _await_all(messages, processes, wanted: str, timeout: float) -> dict[int, object]:
+    """One ``wanted`` message from each worker (by index); a crash, a worker that ended
+    without it or the timeout raise ``RuntimeError``."""
+    got: dict[int, object] = {}
+    deadline = time.monotonic() + timeout
+    while len(got) < len(processes):
+        try:
+            kind, index, payload = messages.get(timeout=1)
+        except queue.Empty:
+            missing = [i for i in range(1, len(processes) + 1) if i not in got]
+            ended = [i for i in missing if processes[i - 1].exitcode is not None]
+            if ended or time.monotonic() > deadline:
+                raise RuntimeError(f"workers {ended or missing}: no {wanted} message") from None
+            continue
+        if kind == "crashed":
+            raise RuntimeError(f"worker {index} crashed: {payload}")
+        if kind == wanted:
+            got[index] = payload
+    return got
+
+
+def measure_scaleout(
+    registry, db: str, orders: list[dict], name: str, workers: int
+) -> tuple[float, list[WorkerShare], ScaleOutFacts]:
+    """Orders/s of the import and confirm with ``workers`` processes, their shares and the
+    run's correctness facts."""
+    from odoo import api
+
+    context = multiprocessing.get_context("spawn")
+    messages = context.Queue()
+    go = context.Event()
+    with ShopifyServer(orders) as server:
+        backend_id = create_backend(registry, name, server.url)
+        processes = [
+            context.Process(
+                target=scaleout_worker,
+                args=(db, backend_id, index, messages, go),
+                name=f"order-import-worker-{index}",
+            )
+            for index in range(1, workers + 1)
+        ]
+        for process in processes:
+            process.start()
+        try:
+            _await_all(messages, processes, "ready", WORKER_START_TIMEOUT)
+            with stopwatch() as elapsed:
+                with registry.cursor() as cr:
+                    env = api.Environment(cr, 1, {})
+                    env["shop.backend"].browse(backend_id)._import_orders()
+                go.set()
+                found = _await_all(messages, processes, "share", max(600, 3 * len(orders)))
+            seconds = elapsed()
+        finally:
+            for process in processes:
+                process.join(30)
+                if process.exitcode is None:
+                    process.terminate()
+                    process.join(10)
+    shares = [WorkerShare(**found[index]) for index in sorted(found)]
+    facts = read_facts(registry, backend_id, orders, shares)
+    summary = ", ".join(f"{len(share.processed)}" for share in shares)
+    print(
+        f"ours ({name}): {len(orders)} orders in {seconds:.1f} s "
+        f"({len(orders) / seconds:.2f} orders/s), {server.requests} requests, "
+        f"orders per worker: {summary}"
+    )
+    for share in shares:
+        print(f"  {share.line()}")
+    return len(orders) / seconds, shares, facts
+
+
+def read_facts(registry, backend_id: int, orders: list[dict], shares) -> ScaleOutFacts:
+    """The correctness facts of a scale-out run on ``backend_id``."""
+    from odoo import api
+
+    numbers = {str(order["id"]): order["name"] for order in orders}
+    emails = {order["email"] for order in orders}
+    with registry.cursor() as cr:
+        env = api.Environment(cr, 1, {})
+        imports = env["shop.order.import"].search([("backend_id", "=", backend_id)])
+        sales = env["sale.order"].search([("shop_backend_id", "=", backend_id)])
+        refs = set(sales.mapped("shop_external_ref"))
+        linked = imports.filtered(
+            lambda i: (
+                i.sale_order_id.shop_backend_id.id == backend_id
+                and i.sale_order_id.shop_external_ref == numbers.get(i.external_id)
+            )
+        )
+        count, distinct = processings(shares)
+        return ScaleOutFacts(
+            orders=len(orders),
+            imports=len(imports),
+            imports_done=len(imports.filtered(lambda i: i.state == "done")),
+            processings=count,
+            processed_imports=distinct,
+            sale_orders=len(sales),
+            distinct_refs=len(refs),
+            known_refs=len(refs & set(numbers.values())),
+            linked=len(linked),
+            distinct_linked=len(linked.sale_order_id),
+            confirmed_one_delivery=len(
+                sales.filtered(lambda o: o.state == "sale" and len(o.picking_ids) == 1)
+            ),
+            customers=env["res.partner"]
+            .with_context(active_test=False)
+            .search_count([("parent_id", "=", False), ("email_normalized", "in", list(emails))]),
+            emails=len(emails),
+        )
+
+
+def print_facts(name: str, facts: ScaleOutFacts) -> bool:
+    """Print the run's facts; whether all hold."""
+    checks = facts.checks()
+    for fact, holds in checks:
+        print(f"  check ({name}): {fact}: {'ok' if holds else 'FAILED'}")
+    return all(holds for _fact, holds in checks)
+
+
+def measure_scaleout_pair(registry, db: str, size: int, workers: int) -> tuple[dict, bool]:
+    """The same orders with one worker process, then with ``workers``: the JSON line's
+    fields and whether every correctness fact of both runs holds (all are printed)."""
+    one, _shares, one_facts = measure_scaleout(
+        registry,
+        db,
+        make_orders(SCALEOUT_FIRST_ID, size, customer_tag="w1"),
+        "Shopify 1 worker",
+        1,
+    )
+    one_ok = print_facts("1 worker", one_facts)
+    multi, shares, facts = measure_scaleout(
+        registry,
+        db,
+        make_orders(SCALEOUT_FIRST_ID, size, customer_tag=f"w{workers}"),
+        f"Shopify {workers} workers",
+        workers,
+    )
+    multi_ok = print_facts(f"{workers} workers", facts)
+    print(
+        f"scale-out: {workers} workers {multi:.2f} orders/s vs 1 worker {one:.2f} orders/s "
+        f"on the same orders: {multi / one:.2f}x (ideal {workers}x); orders per worker: "
+        f"{[len(share.processed) for share in shares]}"
+    )
+    fields = {
+        "workers": workers,
+        "scaleout_x": round(multi / one, 3),
+        "multi_orders_per_s": round(multi, 3),
+        "one_worker_orders_per_s": round(one, 3),
+    }
+    return fields, one_ok and multi_ok
+
+
+def main(argv=None) -> int:
+    args = parse_options(argv)
     ok, reason = odoo_status()
     if not ok:
         print(reason)
         return 2
     keep = os.environ.get("BENCH_KEEP_DB")  # reuse an installed scratch db (development)
     if not keep:
-        drop_database(DB)
+        drop_database(args.db)
     subprocess.run(
         odoo_command(
             "-d",
-            DB,
+            args.db,
             "-i",
             "shop_connector",
             "--stop-after-init",
@@ -349,8 +765,9 @@ def main() -> int:
         check=True,
         cwd="/",
     )
+    scaleout, scaleout_ok = {}, True
     try:
-        registry = open_registry()
+        registry = open_registry(args.db)
         prepare(registry)
         quarter = max(args.size // 4, 1)
         small = measure_ours(registry, make_orders(10_000_000, quarter), "Shopify small")
@@ -365,9 +782,16 @@ def main() -> int:
         peer_create = measure_peer(
             registry, make_orders(50_000_000, args.size, "bank_transfer"), confirm=False
         )
+        if args.workers > 1:
+            scaleout, scaleout_ok = measure_scaleout_pair(
+                registry, args.db, args.size, args.workers
+            )
     finally:
         if not keep:
-            drop_database(DB)
+            drop_database(args.db)
+    if not scaleout_ok:
+        print("scale-out: a correctness fact FAILED (see the checks above): no result")
+        return 1
     overhead = (peer / ours - 1) * 100
     print(
         f"import overhead vs bare create+confirm: {overhead:.0f} % more time per order; "
@@ -397,6 +821,7 @@ def main() -> int:
                 "create_overhead_x": round(create_overhead, 3),
                 "quotations_per_s": round(quotations, 3),
                 "peer_create_per_s": round(peer_create, 3),
+                **scaleout,
             },
         )
     )
