@@ -159,16 +159,23 @@ class SaleOrder(models.Model):
                     }
                 )
             )
-        taxes = tax(self._shop_main_rate(order), True)
-        extra = [
+        commands += self._shop_charge_lines(order, tax(self._shop_main_rate(order), True))
+        return commands
+
+    @api.model
+    def _shop_charge_lines(self, order, taxes):
+        """Shipping, discount, vouchers and fees as the shop computed them (gross amounts
+        with ``taxes``, the rate of the order's largest line): one line each."""
+        charges = [
             ("shop_connector.product_shop_shipping", order.shipping_total, ""),
             ("shop_connector.product_shop_discount", -order.discount_total, ""),
         ]
-        extra += [
+        charges += [
             (FEE_PRODUCTS.get(fee.kind, "shop_connector.product_shop_fee"), fee.amount, fee.label)
             for fee in order.fees
         ]
-        for xmlid, amount, label in extra:
+        commands = []
+        for xmlid, amount, label in charges:
             if amount:
                 product = self.env.ref(xmlid)
                 commands.append(

@@ -50,24 +50,28 @@ class ShopPaymentMatch(models.Model):
                 )
             (matches - old)._shop_note_on_case()
             return matches
-        if auto is None:
-            return matches
-        match = matches[pairs.index(auto)]
-        targets = match._shop_targets()
+        if auto is not None:
+            matches[pairs.index(auto)]._shop_auto_confirm_once(line, confirmed)
+        return matches
+
+    def _shop_auto_confirm_once(self, line, confirmed):
+        """Confirm this sure match of ``line`` unless a payment of this run was confirmed
+        for the same order or invoice (``confirmed``, updated) or another transaction books
+        one of them now; else say why on the line."""
+        targets = self._shop_targets()
         if targets & confirmed:
             line.shop_match_reason = self.env._(
                 "another payment was just confirmed for this order or invoice: a person checks "
                 "this one"
             )
-        elif not match._shop_lock_targets():
+        elif not self._shop_lock_targets():
             line.shop_match_reason = self.env._(
                 "the order or invoice is being booked by another payment: matched again later"
             )
         else:
-            match._auto_confirm()
-            if match.state == "auto_confirmed":
+            self._auto_confirm()
+            if self.state == "auto_confirmed":
                 confirmed |= targets
-        return matches
 
     def _shop_note_on_case(self):
         """Tell the person on the open case of the payment about these proposals, just
