@@ -24,13 +24,13 @@ Automatic mail (``is_auto_reply`` / ``auto_reason``), first matching reason wins
     any other delivery status notification (delayed, delivered, relayed).
 ``auto-submitted``
     RFC 3834 ``Auto-Submitted`` with any value but ``no``.
+``loop``
+    sent from one of the mailbox's own addresses, or an ``X-Loop`` naming one (only
+    when the caller passes the mailbox's addresses).
 ``x-autoreply``
     ``X-Autoreply`` / ``X-Autorespond`` / ``X-Autoresponder`` (non-RFC responders).
 ``precedence``
     ``Precedence: bulk | junk | list | auto_reply``.
-``loop``
-    sent from one of the mailbox's own addresses, or an ``X-Loop`` naming one (only
-    when the caller passes the mailbox's addresses).
 ``null-return-path``
     ``Return-Path: <>`` (RFC 5321 null sender: only automatic mail uses it).
 ``mailer-daemon``
