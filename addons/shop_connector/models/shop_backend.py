@@ -154,7 +154,7 @@ class ShopBackend(models.Model):
     def action_sync_now(self):
         self.write({"next_sync_date": fields.Datetime.now()})
         self.env.ref("shop_connector.ir_cron_import")._trigger()
-        self.env.ref("shop_connector.ir_cron_process")._trigger()
+        self.env["shop.order.import"]._shop_trigger_processing()
         return True
 
     def action_test_connection(self):
@@ -205,6 +205,7 @@ class ShopBackend(models.Model):
         self.next_sync_date = fields.Datetime.now() + timedelta(
             minutes=max(self.import_interval_minutes, 1)
         )
+        woken = False
         try:
             for page in self._get_shop_adapter().fetch_orders(self.sync_cursor or None):
                 with self.env.cr.savepoint():
@@ -212,6 +213,9 @@ class ShopBackend(models.Model):
                     imports._store_page(self, page, skip_concurrent=True)
                     if page.next_cursor is not None:
                         self.sync_cursor = page.next_cursor
+                    if page.orders and not woken:  # processed now, not at the next interval
+                        imports._shop_trigger_processing()
+                        woken = True
                 # the page and the cursor are committed together: the cursor never runs ahead
                 if not self.env["ir.cron"]._commit_progress():
                     self.next_sync_date = fields.Datetime.now()  # out of time: go on next run

@@ -274,7 +274,7 @@ class ShopBackend(models.Model):
             ) from exc
         counts = self.env["shop.order.import"]._store_orders_counted(self, orders)
         if counts["new"] or counts["changed"]:
-            self.env.ref("shop_connector.ir_cron_process")._trigger()
+            self.env["shop.order.import"]._shop_trigger_processing()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

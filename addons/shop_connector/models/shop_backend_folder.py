@@ -192,6 +192,8 @@ class ShopBackend(models.Model):
         with self.env.cr.savepoint():
             # an order pushed meanwhile is stored already: not an error of the file
             counts = self.env["shop.order.import"]._store_orders_counted(self, orders)
+            if counts["new"] or counts["changed"]:  # processed now, not at the next interval
+                self.env["shop.order.import"]._shop_trigger_processing()
         self.env["ir.cron"]._commit_progress()
         return self.env._(
             "%(count)s orders read from %(name)s: %(new)s new, %(changed)s changed, "

@@ -133,5 +133,5 @@ class ShopBackend(models.Model):
             if record.external_id not in before or before[record.external_id] != record.payload
         )
         if stored:
-            self.env.ref("shop_connector.ir_cron_process")._trigger()
+            self.env["shop.order.import"]._shop_trigger_processing()
         return {"received": len(orders), "stored": stored, "duplicates": len(orders) - stored}

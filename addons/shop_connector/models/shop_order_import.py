@@ -167,9 +167,12 @@ class ShopOrderImport(models.Model):
         records = self.search(due, limit=batch_size, order="id")
         batch = records._prefetch_batch()
         token = start_batch(batch)
+        remaining = self.search_count(due)
+        if remaining > len(records):  # a backlog: the other active lanes join in
+            self._shop_trigger_processing()
         # commit before the first lock: under REPEATABLE READ, locking a record another
         # worker processed since this transaction's snapshot fails (serialization error)
-        cron._commit_progress(remaining=self.search_count(due))
+        cron._commit_progress(remaining=remaining)
         try:
             for record in records.with_context(**{BATCH_KEY: token}):
                 locked = record._shop_try_lock_for_update().filtered_domain(due)
@@ -182,6 +185,23 @@ class ShopOrderImport(models.Model):
         if batch.mail_queued:  # once for the batch rather than after every order
             self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
         self.env["shop.payment.account"]._shop_trigger_rematch(records)  # paid before imported
+
+    @api.model
+    def _shop_trigger_processing(self):
+        """Wake every active lane of the order processing: the scheduled action and its
+        copies. Odoo runs one scheduled action on one worker at a time, so a merchant with
+        several workers activates the second lane or duplicates the action; the lanes share
+        the due orders by row locks (``_cron_process``)."""
+        lanes = (
+            self.env["ir.cron"]
+            .sudo()
+            .search(
+                Domain("model_id.model", "=", self._name)
+                & Domain("code", "=like", "%._cron_process(%")
+            )
+        )
+        for lane in lanes:  # ``_trigger`` takes one action
+            lane._trigger()
 
     def _prefetch_batch(self):
         orders = {}

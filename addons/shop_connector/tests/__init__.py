@@ -14,6 +14,7 @@ from . import (
     test_order_folder,
     test_order_import,
     test_order_import_batch,
+    test_order_lanes,
     test_order_mapping,
     test_order_no_email,
     test_order_push,

@@ -174,9 +174,14 @@ class TestOrderFolder(ShopConnectorCase):
 
     def test_csv_file_becomes_sale_orders_once_even_when_delivered_twice(self):
         backend = self._folder_backend()
+        lane = Domain("cron_id", "=", self.env.ref("shop_connector.ir_cron_process").id)
+        triggers = self.env["ir.cron.trigger"].sudo()
+        triggers.search(lane).unlink()
         self._drop("orders.csv", CUSTOM_CSV)
         self._run_import(backend)
         self.assertEqual(backend.state, "ok", backend.last_error)
+        self.assertTrue(triggers.search_count(lane), "new orders: processed at once")
+        triggers.search(lane).unlink()
         self.assertEqual(sorted(self._imports(backend).mapped("external_id")), ["A-1", "A-2"])
         self.assertFalse(self.inbox.joinpath("orders.csv").exists())
         done = self.inbox / "done"
@@ -189,7 +194,9 @@ class TestOrderFolder(ShopConnectorCase):
         self.assertEqual(len(self._sale_orders(backend)), 2)
         # the shop delivers the same file again: kept beside the first, no new orders
         self._drop("orders.csv", CUSTOM_CSV)
+        triggers.search(lane).unlink()
         self._run_import(backend)
+        self.assertFalse(triggers.search_count(lane), "nothing new: nothing to wake")
         self._process()
         self.assertIn(
             "2 orders read from orders.csv: 0 new, 0 changed, 2 imported already.",
