@@ -3,7 +3,9 @@ implicit TLS), see tests/integration/servers/smtp.py."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 from email import message_from_bytes, policy
 
 import pytest
@@ -156,6 +158,47 @@ def test_server_down_is_transient():
     )
     with pytest.raises(TransientError, match="ConnectionRefused"):
         EmailTransport(settings).upload("d.xml", XML)
+
+
+@contextlib.contextmanager
+def _smtp_hanging_up_before_quit(received: list[bytes]):
+    """A scripted SMTP peer: takes one message, then closes the connection before QUIT."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn, conn.makefile("rb") as reader, contextlib.suppress(OSError):
+            conn.settimeout(10)
+            conn.sendall(b"220 mx.test ESMTP\r\n")
+            for reply in (b"250 mx.test", b"250 2.1.0 Ok", b"250 2.1.5 Ok", b"354 go ahead"):
+                reader.readline()  # EHLO, MAIL, RCPT, DATA
+                conn.sendall(reply + b"\r\n")
+            data = b""
+            while not data.endswith(b"\r\n.\r\n"):
+                data += reader.readline()
+            received.append(data)
+            conn.sendall(b"250 2.0.0 Ok: queued\r\n")
+            conn.shutdown(socket.SHUT_WR)
+            reader.read()  # until the client closes
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        thread.join(10)
+        listener.close()
+
+
+def test_a_server_gone_before_quit_still_counts_as_sent():
+    received: list[bytes] = []
+    with _smtp_hanging_up_before_quit(received) as port:
+        settings = EmailSettings(
+            "127.0.0.1", "shop@example.com", ("o@example.com",), port, "none", timeout=5
+        )
+        message_id = EmailTransport(settings).upload("d.xml", XML)
+    [data] = received
+    assert message_id.encode() in data
 
 
 def test_unsafe_attachment_name_is_refused(smtp_server):

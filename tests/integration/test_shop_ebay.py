@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from shopaddons.mail_crm_shop.services.errors import PermanentError, TransientError
-from shopaddons.shop_connector.adapters.shops.base import ImportCursor
+from shopaddons.shop_connector.adapters.shops.base import ImportCursor, ShipmentLine
 from shopaddons.shop_connector.adapters.shops.ebay import EbayAdapter, EbaySettings
 from shopaddons.shop_connector.adapters.shops.http import HttpPolicy
 
@@ -158,6 +158,30 @@ def test_confirm_shipment_posts_all_lines_once(httpserver):
         "shippingCarrierCode": "DHL",
         "trackingNumber": "0034",
     }
+
+
+def test_confirm_shipment_of_given_lines_posts_them_without_reading_the_order(httpserver):
+    _serve_token(httpserver)
+    base = "/sell/fulfillment/v1/order/12-11111-22222"
+    httpserver.expect_request(f"{base}/shipping_fulfillment", method="GET").respond_with_json(
+        {"fulfillments": [{"shipmentTrackingNumber": "0034"}], "total": 1}
+    )
+    httpserver.expect_request(
+        f"{base}/shipping_fulfillment", method="POST", headers=BEARER
+    ).respond_with_data("", status=201, headers={"Location": f"{base}/shipping_fulfillment/10"})
+    shipped = datetime(2024, 7, 5, 9, 0, tzinfo=timezone.utc)
+    lines = [ShipmentLine("10022882651234", 1)]
+    assert _adapter(httpserver).confirm_shipment(
+        "12-11111-22222", "DHL", "0035", lines, ship_date=shipped
+    )
+    assert [(r.method, r.path) for r, _ in httpserver.log] == [
+        ("POST", "/identity/v1/oauth2/token"),
+        ("GET", f"{base}/shipping_fulfillment"),
+        ("POST", f"{base}/shipping_fulfillment"),
+    ]
+    assert json.loads(httpserver.log[-1][0].data)["lineItems"] == [
+        {"lineItemId": "10022882651234", "quantity": 1}
+    ]
 
 
 def test_confirm_shipment_with_a_known_tracking_number_does_nothing(httpserver):

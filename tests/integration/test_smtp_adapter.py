@@ -1,6 +1,8 @@
 """SMTP adapter against a real aiosmtpd server on 127.0.0.1: per-recipient results."""
 
+import contextlib
 import socket
+import threading
 
 import pytest
 
@@ -132,6 +134,54 @@ def test_a_silent_server_times_out_as_transient():
         )
         with pytest.raises(TransientError):
             adapter.send(MESSAGE, "s@h.example", ["a@x.example"])
+
+
+@contextlib.contextmanager
+def _raw_peer(greeting: bytes | None):
+    """A TCP peer on 127.0.0.1 that sends ``greeting`` (None: ends its side at once, no
+    TLS handshake) and then reads until the client closes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn, contextlib.suppress(OSError):
+            conn.settimeout(10)
+            if greeting is None:
+                conn.shutdown(socket.SHUT_WR)
+            else:
+                conn.sendall(greeting)
+            while conn.recv(4096):
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        thread.join(10)
+        listener.close()
+
+
+def test_a_refused_greeting_is_an_unexpected_reply():
+    with _raw_peer(b"554 5.3.2 not accepting mail\r\n") as port:
+        adapter = SmtpAdapter(SmtpSettings("127.0.0.1", port, "none", timeout=5))
+        with pytest.raises(PermanentError, match=r"unexpected reply: 554 5\.3\.2 not accepting"):
+            adapter.send(MESSAGE, "s@h.example", ["a@x.example"])
+
+
+def test_a_tls_handshake_cut_short_is_transient():
+    with _raw_peer(None) as port:
+        adapter = SmtpAdapter(SmtpSettings("127.0.0.1", port, "ssl", timeout=5))
+        with pytest.raises(TransientError, match="TLS connection failed or lost"):
+            adapter.send(MESSAGE, "s@h.example", ["a@x.example"])
+
+
+def test_login_where_the_server_offers_no_auth_is_permanent(smtp_server):
+    with pytest.raises(PermanentError, match="AUTH extension not supported"):
+        _adapter(smtp_server, login="shop", password="geheim").send(
+            MESSAGE, "s@h.example", ["a@x.example"]
+        )
+    assert smtp_server.messages == []
 
 
 def test_bad_input_is_permanent(smtp_server):

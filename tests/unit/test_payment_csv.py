@@ -94,6 +94,33 @@ def test_debit_and_credit_columns_and_entry_reference():
     assert "exactly one of debit and credit" in result.errors[1].message
 
 
+def test_each_unreadable_row_names_its_reason():
+    data = (
+        "Tag;Betrag;Währung\n"
+        "02.03.2026;10,00;EUR\n"
+        "02.03.2026;10,00\n"
+        ";10,00;EUR\n"
+        "02.03.2026;;EUR\n"
+        "02.03.2026;0,00;EUR\n"
+        "02.03.2026;5,00;Euro\n"
+        "\n"
+        " ; ;\n"  # blank rows are skipped, not errors
+    ).encode()
+    mapping = CsvMapping(
+        encoding="utf-8",
+        columns={"booking_date": "Tag", "amount": "Betrag", "currency": "Währung"},
+    )
+    result = parse_bank_csv(data, mapping, ACCOUNT)
+    assert [t.amount for t in result.transactions] == [Decimal("10.00")]
+    assert [(e.line, e.message) for e in result.errors] == [
+        (3, "row has 2 columns, the header 3: check the delimiter and quoting"),
+        (4, "booking date is empty"),
+        (5, "amount is empty"),
+        (6, "amount is zero"),
+        (7, "currency 'EURO' is not an ISO code"),
+    ]
+
+
 def test_purpose_from_several_columns():
     data = "Tag;Betrag;VZ1;VZ2\n01.03.2026;5,00;SO-00;4711\n".encode("cp1252")
     mapping = CsvMapping(

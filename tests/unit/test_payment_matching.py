@@ -17,6 +17,7 @@ from shopaddons.shop_connector.services.matching import (
     name_similarity,
     payer_name_key,
     rf_is_valid,
+    score_candidate,
 )
 from shopaddons.shop_connector.services.payments import BankTransaction
 
@@ -196,6 +197,13 @@ def test_amount_differences_need_a_person(amount, rule, reason):
     assert reason in top.reason
     assert result.auto_confirm is None
     assert result.needs_person
+
+
+def test_a_zero_amount_is_no_amount_evidence_and_no_reason():
+    proposal = score_candidate(_txn("0.00", "SO-004711"), MUELLER, None, None, MatchSettings())
+    assert not [e.rule for e in proposal.evidence if e.rule.startswith("amount")]
+    assert not proposal.needs_person
+    assert proposal.reason == ""
 
 
 def test_foreign_currency_needs_a_person():

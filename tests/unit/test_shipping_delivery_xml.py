@@ -97,6 +97,31 @@ def test_embedded_pdf_is_base64_and_valid():
     assert etree.fromstring(payload).findtext("Delivery/DeliveryNotePdf") == "JVBERi0xLjQgeA=="
 
 
+def test_company_and_second_street_line_in_schema_order():
+    recipient = Recipient(
+        "Anna Schmidt",
+        "Hauptstr. 1",
+        "80331",
+        "München",
+        "DE",
+        company="Buchhandlung Schmidt GmbH",
+        street2="Hinterhaus, 2. OG",
+    )
+    delivery = dataclasses.replace(plain_delivery("WH/OUT/00003"), recipient=recipient)
+    payload = build_delivery_xml(delivery, "ACME")
+    validate_xml(payload)
+    node = etree.fromstring(payload).find("Delivery/Recipient")
+    assert [(child.tag, child.text) for child in node] == [
+        ("Name", "Anna Schmidt"),
+        ("Company", "Buchhandlung Schmidt GmbH"),
+        ("Street", "Hauptstr. 1"),
+        ("Street2", "Hinterhaus, 2. OG"),
+        ("Zip", "80331"),
+        ("City", "München"),
+        ("Country", "DE"),
+    ]
+
+
 def _replace(delivery, **recipient):
     return dataclasses.replace(
         delivery, recipient=dataclasses.replace(delivery.recipient, **recipient)

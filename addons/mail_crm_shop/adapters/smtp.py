@@ -106,33 +106,8 @@ class SmtpAdapter:
                 return self._transaction(client, data, envelope_from, unique)
         except (PermanentError, TransientError):
             raise
-        except smtplib.SMTPAuthenticationError as exc:
-            raise _reply_error("login refused", exc.smtp_code, exc.smtp_error) from exc
-        except smtplib.SMTPSenderRefused as exc:
-            raise _reply_error(
-                f"sender {exc.sender} refused", exc.smtp_code, exc.smtp_error
-            ) from exc
-        except smtplib.SMTPNotSupportedError as exc:
-            raise PermanentError(f"SMTP: {exc}") from exc
-        except smtplib.SMTPServerDisconnected as exc:
-            raise TransientError(f"SMTP: connection lost: {exc}") from exc
-        except smtplib.SMTPResponseException as exc:
-            raise _reply_error("unexpected reply", exc.smtp_code, exc.smtp_error) from exc
-        except ssl.SSLCertVerificationError as exc:
-            raise PermanentError(
-                f"SMTP: certificate of {self.settings.host} refused: {exc}"
-            ) from exc
-        except ssl.SSLError as exc:
-            if exc.reason == "WRONG_VERSION_NUMBER":  # the answer was not TLS at all
-                raise PermanentError(
-                    f"SMTP: {self.settings.host}:{self.settings.port} does not speak TLS on"
-                    f" this port (implicit TLS is usually port 465; 587 needs STARTTLS): {exc}"
-                ) from exc
-            raise TransientError(f"SMTP: TLS connection failed or lost: {exc}") from exc
         except (smtplib.SMTPException, OSError) as exc:  # refused, reset, timeout, DNS, TLS
-            raise TransientError(
-                f"SMTP: {self.settings.host}:{self.settings.port}: {exc or type(exc).__name__}"
-            ) from exc
+            raise self._error(exc) from exc
 
     # -- internals ------------------------------------------------------------------------
 
@@ -165,6 +140,24 @@ class SmtpAdapter:
             raise PermanentError(
                 f"SMTP: the CA file {self.settings.cafile!r} cannot be used: {exc}"
             ) from exc
+
+    def _error(self, exc: smtplib.SMTPException | OSError) -> TransientError | PermanentError:
+        """Our error for a failure of the whole message: the reply code decides if there is
+        one (4xx transient, 5xx permanent); a lost or refused connection is transient."""
+        host, port = self.settings.host, self.settings.port
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            return _reply_error("login refused", exc.smtp_code, exc.smtp_error)
+        if isinstance(exc, smtplib.SMTPSenderRefused):
+            return _reply_error(f"sender {exc.sender} refused", exc.smtp_code, exc.smtp_error)
+        if isinstance(exc, smtplib.SMTPNotSupportedError):
+            return PermanentError(f"SMTP: {exc}")
+        if isinstance(exc, smtplib.SMTPServerDisconnected):
+            return TransientError(f"SMTP: connection lost: {exc}")
+        if isinstance(exc, smtplib.SMTPResponseException):
+            return _reply_error("unexpected reply", exc.smtp_code, exc.smtp_error)
+        if isinstance(exc, ssl.SSLError):
+            return _tls_error(exc, host, port)
+        return TransientError(f"SMTP: {host}:{port}: {exc or type(exc).__name__}")
 
     def _transaction(self, client, data, envelope_from, recipients) -> SendResult:
         options = []
@@ -211,6 +204,17 @@ def _result(address: str, code: int, reply: str) -> RecipientResult:
 def _reply_error(what: str, code: int, reply) -> TransientError | PermanentError:
     kind = TransientError if 400 <= (code or 0) < 500 else PermanentError
     return kind(f"SMTP: {what}: {code} {_text(reply)}")
+
+
+def _tls_error(exc: ssl.SSLError, host: str, port: int) -> TransientError | PermanentError:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return PermanentError(f"SMTP: certificate of {host} refused: {exc}")
+    if exc.reason == "WRONG_VERSION_NUMBER":  # the answer was not TLS at all
+        return PermanentError(
+            f"SMTP: {host}:{port} does not speak TLS on"
+            f" this port (implicit TLS is usually port 465; 587 needs STARTTLS): {exc}"
+        )
+    return TransientError(f"SMTP: TLS connection failed or lost: {exc}")
 
 
 def _text(reply) -> str:

@@ -686,10 +686,7 @@ def _build(msg: Message) -> ParsedMail:
     if not headers:
         raise ParseError("no mail header found")
     subject = decode_header_text(_first(headers, "subject"))
-    senders = _addresses(headers.get("from", []) or headers.get("sender", []))
-    from_name, from_address = senders[0] if senders else ("", None)
-    if not from_name and not from_address and headers.get("from"):
-        from_name = decode_header_text(_first(headers, "from"))  # garbage: keep it readable
+    from_name, from_address = _sender(headers)
     body = _walk(msg)
     body_html = "\n".join(body.html).strip()
     body_text = "\n".join(body.text).strip() or (html_to_text(body_html) if body_html else "")
@@ -701,16 +698,14 @@ def _build(msg: Message) -> ParsedMail:
         is_bounce=report.is_bounce,
         is_delivery_report=report.is_dsn,
     )
-    suppress = _first(headers, "x-auto-response-suppress").strip().lower()
-    is_list = bool(headers.get("list-id"))
     return ParsedMail(
         message_id=normalize_message_id(_unescape(_first(headers, "message-id"))),
         subject=subject,
         from_address=from_address,
         from_name=from_name,
-        to=tuple(dict.fromkeys(a for _n, a in _addresses(headers.get("to", [])))),
-        cc=tuple(dict.fromkeys(a for _n, a in _addresses(headers.get("cc", [])))),
-        reply_to=tuple(dict.fromkeys(a for _n, a in _addresses(headers.get("reply-to", [])))),
+        to=_header_addresses(headers, "to"),
+        cc=_header_addresses(headers, "cc"),
+        reply_to=_header_addresses(headers, "reply-to"),
         in_reply_to=normalize_message_id(_unescape(_first(headers, "in-reply-to"))),
         references=_message_ids(_unescape(" ".join(headers.get("references", [])))),
         date=_parse_date(_unescape(_first(headers, "date"))),
@@ -721,10 +716,31 @@ def _build(msg: Message) -> ParsedMail:
         auto_reason=auto_reason,
         is_bounce=report.is_bounce,
         case_token=extract_case_token(subject),
-        suppress_auto_response=(bool(suppress) and suppress != "none") or is_list,
+        suppress_auto_response=_suppresses_auto_response(headers),
         bounced_recipients=report.recipients,
         bounced_message_id=report.message_id,
     )
+
+
+def _sender(headers: dict[str, list[str]]) -> tuple[str, str | None]:
+    """``(name, address)`` of From (else Sender); an unreadable From is kept as the name."""
+    senders = _addresses(headers.get("from", []) or headers.get("sender", []))
+    from_name, from_address = senders[0] if senders else ("", None)
+    if not from_name and not from_address and headers.get("from"):
+        from_name = decode_header_text(_first(headers, "from"))  # garbage: keep it readable
+    return from_name, from_address
+
+
+def _header_addresses(headers: dict[str, list[str]], name: str) -> tuple[str, ...]:
+    """The addresses of header ``name``, each once, in order."""
+    return tuple(dict.fromkeys(a for _n, a in _addresses(headers.get(name, []))))
+
+
+def _suppresses_auto_response(headers: dict[str, list[str]]) -> bool:
+    """Whether the sender asks for no automatic answer (or the mail comes from a list)."""
+    suppress = _first(headers, "x-auto-response-suppress").strip().lower()
+    is_list = bool(headers.get("list-id"))
+    return (bool(suppress) and suppress != "none") or is_list
 
 
 def parse_message(raw: bytes) -> ParsedMail:

@@ -63,6 +63,41 @@ def _decode(value) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
+def _open_error(action: str, exc: Exception) -> Exception:
+    """Our error for a failed connection, TLS handshake or login."""
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return PermanentError(f"{action}: {exc}")
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return PermanentError(f"{action}: login refused: {_decode(exc.smtp_error)}")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return PermanentError(f"{action}: TLS certificate: {exc}")
+    return _smtp_error(action, exc)
+
+
+def _send_error(action: str, exc: Exception) -> Exception:
+    """Our error for a message the server did not take (refused by all recipients, or
+    the sender or the data refused)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        error = TransientError if all(400 <= c < 500 for c in codes) else PermanentError
+        return error(f"{action}: recipients refused: {_refusals(exc.recipients)}")
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return _code_error(exc.smtp_code, f"{action}: sender refused: {exc}")
+    return _smtp_error(action, exc)
+
+
+def _smtp_error(action: str, exc: Exception) -> Exception:
+    """A reply with a code: by its code (4xx transient); no reply (connection lost,
+    timeout): transient."""
+    if isinstance(exc, smtplib.SMTPResponseException):  # SMTPDataError and others
+        return _code_error(exc.smtp_code, f"{action}: {exc.smtp_code} {_decode(exc.smtp_error)}")
+    return TransientError(f"{action}: {exc.__class__.__name__}: {exc}")
+
+
+def _refusals(refused: dict) -> str:
+    return "; ".join(f"{r}: {c} {_decode(m)}" for r, (c, m) in refused.items())
+
+
 def build_message(
     settings: EmailSettings, subject: str, body: str, attachments: tuple[Attachment, ...]
 ) -> EmailMessage:
@@ -129,43 +164,19 @@ class EmailTransport:
         action = f"SMTP {s.host}:{s.port}"
         try:
             smtp = self._open()
-        except smtplib.SMTPNotSupportedError as exc:
-            raise PermanentError(f"{action}: {exc}") from exc
-        except smtplib.SMTPAuthenticationError as exc:
-            raise PermanentError(f"{action}: login refused: {_decode(exc.smtp_error)}") from exc
-        except ssl.SSLCertVerificationError as exc:
-            raise PermanentError(f"{action}: TLS certificate: {exc}") from exc
-        except smtplib.SMTPResponseException as exc:
-            raise _code_error(
-                exc.smtp_code, f"{action}: {exc.smtp_code} {_decode(exc.smtp_error)}"
-            ) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise TransientError(f"{action}: {exc.__class__.__name__}: {exc}") from exc
+            raise _open_error(action, exc) from exc
         try:
             refused = smtp.send_message(message, s.sender, list(s.recipients))
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            text = "; ".join(f"{r}: {c} {_decode(m)}" for r, (c, m) in exc.recipients.items())
-            error = (TransientError if all(400 <= c < 500 for c in codes) else PermanentError)(
-                f"{action}: recipients refused: {text}"
-            )
-            raise error from exc
-        except smtplib.SMTPSenderRefused as exc:
-            raise _code_error(exc.smtp_code, f"{action}: sender refused: {exc}") from exc
-        except smtplib.SMTPResponseException as exc:  # SMTPDataError and others
-            raise _code_error(
-                exc.smtp_code, f"{action}: {exc.smtp_code} {_decode(exc.smtp_error)}"
-            ) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise TransientError(f"{action}: {exc.__class__.__name__}: {exc}") from exc
+            raise _send_error(action, exc) from exc
         finally:
             try:
                 smtp.quit()
             except (smtplib.SMTPException, OSError):
                 smtp.close()
         if refused:
-            text = "; ".join(f"{r}: {c} {_decode(m)}" for r, (c, m) in refused.items())
-            raise PartialDelivery(f"{action}: sent, but refused by {text}", refused)
+            raise PartialDelivery(f"{action}: sent, but refused by {_refusals(refused)}", refused)
         return message["Message-ID"]
 
     def upload(self, name: str, data: bytes, subject: str = "", body: str = "") -> str:

@@ -213,7 +213,21 @@ def _append_delivery(
     _sub(node, "OrderReference", delivery.order_reference)
     if delivery.shipping_date:
         _sub(node, "ShippingDate", delivery.shipping_date.isoformat())
-    rcp = delivery.recipient
+    _append_recipient(node, delivery.recipient)
+    _append_lines(node, delivery.lines)
+    _append_parcels(node, delivery.parcels)
+    _append_services(node, delivery.services)
+    if delivery.cod_amount is not None:
+        _sub(node, "CashOnDelivery", _money(delivery.cod_amount), currency=delivery.cod_currency)
+    if delivery.note:
+        _sub(node, "Note", delivery.note)
+    if pdf is not None:
+        _sub(node, "DeliveryNotePdf", base64.b64encode(pdf).decode("ascii"))
+    return node
+
+
+def _append_recipient(node: etree._Element, rcp: Recipient) -> None:
+    """``Recipient``: the address; optional parts only when filled."""
     rnode = _sub(node, "Recipient")
     _sub(rnode, "Name", rcp.name)
     if rcp.company:
@@ -230,31 +244,38 @@ def _append_delivery(
         _sub(rnode, "Phone", rcp.phone)
     if rcp.packstation:
         _sub(rnode, "Packstation", postNumber=rcp.post_number)
-    lines = _sub(node, "Lines")
-    for line in delivery.lines:
-        lnode = _sub(lines, "Line")
+
+
+def _append_lines(node: etree._Element, lines: tuple[DeliveryLine, ...]) -> None:
+    """``Lines``: one ``Line`` per product (``_check`` refuses a delivery without)."""
+    lines_node = _sub(node, "Lines")
+    for line in lines:
+        lnode = _sub(lines_node, "Line")
         _sub(lnode, "Sku", line.sku)
         if line.ean:
             _sub(lnode, "Ean", line.ean)
         _sub(lnode, "Name", line.name)
         _sub(lnode, "Quantity", _qty(line.quantity))
         _sub(lnode, "WeightKg", _weight(line.weight_kg))
-    if delivery.parcels:
-        parcels = _sub(node, "Parcels")
-        for parcel in delivery.parcels:
-            pnode = _sub(parcels, "Parcel", reference=parcel.reference)
-            _sub(pnode, "WeightKg", _weight(parcel.weight_kg))
-    if delivery.services:
-        services = _sub(node, "Services")
-        for code in delivery.services:
-            _sub(services, "Service", code=code)
-    if delivery.cod_amount is not None:
-        _sub(node, "CashOnDelivery", _money(delivery.cod_amount), currency=delivery.cod_currency)
-    if delivery.note:
-        _sub(node, "Note", delivery.note)
-    if pdf is not None:
-        _sub(node, "DeliveryNotePdf", base64.b64encode(pdf).decode("ascii"))
-    return node
+
+
+def _append_parcels(node: etree._Element, parcels: tuple[Parcel, ...]) -> None:
+    """``Parcels``, only when the delivery gives any (else the provider packs)."""
+    if not parcels:
+        return
+    parcels_node = _sub(node, "Parcels")
+    for parcel in parcels:
+        pnode = _sub(parcels_node, "Parcel", reference=parcel.reference)
+        _sub(pnode, "WeightKg", _weight(parcel.weight_kg))
+
+
+def _append_services(node: etree._Element, services: tuple[str, ...]) -> None:
+    """``Services``: the carrier service codes, only when there are any."""
+    if not services:
+        return
+    services_node = _sub(node, "Services")
+    for code in services:
+        _sub(services_node, "Service", code=code)
 
 
 def template_values(delivery: Delivery, shipper_code: str) -> dict[str, str]:

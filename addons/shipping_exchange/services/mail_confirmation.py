@@ -38,6 +38,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from email.message import EmailMessage, Message
 from html.parser import HTMLParser
+from typing import Any
 
 from ...mail_crm_shop.services.errors import PermanentError
 from .confirmation import (
@@ -224,18 +225,7 @@ def _unquoted(text: str) -> str:
 
 
 def _notice(file_name: str, text: str, patterns: TextPatterns, known_references):
-    reference_re = check_pattern(patterns.reference)
-    tracking_re = check_pattern(patterns.tracking)
-    events = []
-    for match in reference_re.finditer(text):
-        value = _value(match).strip()
-        if value:
-            events.append((match.start(), 0, value))
-    for match in tracking_re.finditer(text):
-        numbers = tracking_numbers(_value(match))
-        if numbers:
-            events.append((match.start(), 1, numbers))
-    events.sort(key=lambda e: (e[0], e[1]))
+    events = _events(text, patterns)
     references = [value for _pos, kind, value in events if kind == 0]
     if not references:
         orphans = [n for _pos, kind, value in events if kind == 1 for n in value]
@@ -245,6 +235,37 @@ def _notice(file_name: str, text: str, patterns: TextPatterns, known_references)
             )
         raise PermanentError("the mail carries no confirmation (no file, no reference)")
     only = references[0] if len(set(references)) == 1 else None
+    groups, rejections = _assign_tracking(text, events, only)
+    for ref, acc in list(groups.items()):
+        if not acc.tracking:
+            rejections.append(Rejection(acc.first_row, ref, "no tracking number found"))
+            del groups[ref]
+    return _finish(file_name, groups, rejections, known_references)
+
+
+def _events(text: str, patterns: TextPatterns) -> list[tuple[int, int, Any]]:
+    """``(position, kind, value)`` of every match in text order: kind 0 a reference (its
+    value), kind 1 tracking numbers (the list); at one position the reference first."""
+    reference_re = check_pattern(patterns.reference)
+    tracking_re = check_pattern(patterns.tracking)
+    events: list[tuple[int, int, Any]] = []
+    for match in reference_re.finditer(text):
+        value = _value(match).strip()
+        if value:
+            events.append((match.start(), 0, value))
+    for match in tracking_re.finditer(text):
+        numbers = tracking_numbers(_value(match))
+        if numbers:
+            events.append((match.start(), 1, numbers))
+    events.sort(key=lambda e: (e[0], e[1]))
+    return events
+
+
+def _assign_tracking(
+    text: str, events: list[tuple[int, int, Any]], only: str | None
+) -> tuple[dict[str, _Acc], list[Rejection]]:
+    """Group the tracking numbers under the reference before them (else ``only``, the
+    mail's single reference); numbers before any of several references are rejected."""
     groups: dict[str, _Acc] = {}
     rejections: list[Rejection] = []
     current = None
@@ -265,11 +286,7 @@ def _notice(file_name: str, text: str, patterns: TextPatterns, known_references)
             groups[owner] = _Acc(row, [], "", [], None, [row])
         acc = groups[owner]
         acc.tracking.extend(n for n in value if n not in acc.tracking)
-    for ref, acc in list(groups.items()):
-        if not acc.tracking:
-            rejections.append(Rejection(acc.first_row, ref, "no tracking number found"))
-            del groups[ref]
-    return _finish(file_name, groups, rejections, known_references)
+    return groups, rejections
 
 
 def parse_mail_text(

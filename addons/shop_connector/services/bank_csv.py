@@ -147,36 +147,58 @@ def parse_bank_csv(data: bytes, mapping: CsvMapping, account: str) -> CsvImport:
     }
     wanted = {part for parts in headers.values() for part in parts}
     header_index = _find_header(rows, wanted)
-    position = {cell.strip(): i for i, cell in enumerate(rows[header_index])}
+    transactions, errors = _read_rows(rows, header_index, headers, mapping, account)
+    return CsvImport(tuple(_with_unique_keys(transactions)), tuple(errors))
+
+
+def _read_rows(
+    rows: list[list[str]],
+    header_index: int,
+    headers: dict[str, list[str]],
+    mapping: CsvMapping,
+    account: str,
+) -> tuple[list[BankTransaction], list[RowError]]:
+    """The transactions of the rows below the header, and the rows that can't be read."""
+    header = rows[header_index]
+    position = {cell.strip(): i for i, cell in enumerate(header)}
     transactions: list[BankTransaction] = []
     errors: list[RowError] = []
     for offset, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(rows[header_index]):
+        if len(row) != len(header):
             errors.append(
                 RowError(
                     offset,
-                    f"row has {len(row)} columns, the header {len(rows[header_index])}: "
+                    f"row has {len(row)} columns, the header {len(header)}: "
                     "check the delimiter and quoting",
                 )
             )
             continue
         try:
-            values = {
-                name: " ".join(
-                    row[position[part]].strip() for part in parts if position[part] < len(row)
-                ).strip()
-                for name, parts in headers.items()
-            }
+            values = _row_values(row, position, headers)
             transactions.append(_transaction(values, mapping, account, mapping.delimiter.join(row)))
         except (ValueError, KeyError) as exc:
             errors.append(RowError(offset, str(exc)))
+    return transactions, errors
+
+
+def _row_values(
+    row: list[str], position: dict[str, int], headers: dict[str, list[str]]
+) -> dict[str, str]:
+    """Our field name -> the row's text (several ``+`` columns joined with a space)."""
+    return {
+        name: " ".join(
+            row[position[part]].strip() for part in parts if position[part] < len(row)
+        ).strip()
+        for name, parts in headers.items()
+    }
+
+
+def _with_unique_keys(transactions: list[BankTransaction]) -> list[BankTransaction]:
+    """``transactions`` with the keys of identical rows told apart."""
     keys = disambiguate_keys([t.key for t in transactions])
-    transactions = [
-        t if t.key == k else replace(t, key=k) for t, k in zip(transactions, keys, strict=True)
-    ]
-    return CsvImport(tuple(transactions), tuple(errors))
+    return [t if t.key == k else replace(t, key=k) for t, k in zip(transactions, keys, strict=True)]
 
 
 def _end_to_end(text: str) -> str:
@@ -201,25 +223,8 @@ def _transaction(
         if values.get("value_date")
         else None
     )
-    if "amount" in values:
-        if not values["amount"]:
-            raise ValueError("amount is empty")
-        amount = parse_amount(values["amount"], mapping.decimal_comma)
-    else:
-        debit = values.get("debit") or ""
-        credit = values.get("credit") or ""
-        if bool(debit) == bool(credit):
-            raise ValueError("exactly one of debit and credit must be filled")
-        amount = (
-            -abs(parse_amount(debit, mapping.decimal_comma))
-            if debit
-            else parse_amount(credit, mapping.decimal_comma)
-        )
-    if not amount:
-        raise ValueError("amount is zero")
-    currency = (values.get("currency") or mapping.default_currency).upper()
-    if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise ValueError(f"currency {currency!r} is not an ISO code")
+    amount = _amount(values, mapping)
+    currency = _currency(values, mapping)
     name = values.get("counterparty_name", "")
     iban = values.get("counterparty_iban", "").replace(" ", "").upper()
     purpose = " ".join(values.get("purpose", "").split())
@@ -239,3 +244,31 @@ def _transaction(
         kind="payment",
         raw=raw,
     )
+
+
+def _amount(values: dict[str, str], mapping: CsvMapping) -> Decimal:
+    """The signed amount: one amount column, or a debit (made negative) or a credit."""
+    if "amount" in values:
+        if not values["amount"]:
+            raise ValueError("amount is empty")
+        amount = parse_amount(values["amount"], mapping.decimal_comma)
+    else:
+        debit = values.get("debit") or ""
+        credit = values.get("credit") or ""
+        if bool(debit) == bool(credit):
+            raise ValueError("exactly one of debit and credit must be filled")
+        amount = (
+            -abs(parse_amount(debit, mapping.decimal_comma))
+            if debit
+            else parse_amount(credit, mapping.decimal_comma)
+        )
+    if not amount:
+        raise ValueError("amount is zero")
+    return amount
+
+
+def _currency(values: dict[str, str], mapping: CsvMapping) -> str:
+    currency = (values.get("currency") or mapping.default_currency).upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ValueError(f"currency {currency!r} is not an ISO code")
+    return currency

@@ -445,6 +445,13 @@ def _amount_evidence(
             ),
             f"amount differs by {diff} {currency}",
         )
+    return _partial_or_overpaid_evidence(paid, due, diff, currency)
+
+
+def _partial_or_overpaid_evidence(
+    paid: Decimal, due: Decimal, diff: Decimal, currency: str
+) -> tuple[Evidence | None, str]:
+    """An amount beyond the tolerance: a partial payment or an overpayment (else none)."""
     if ZERO < paid < due:
         return (
             Evidence("amount_partial", POINTS["amount_partial"], f"paid {paid} of {due}"),

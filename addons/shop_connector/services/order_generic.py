@@ -44,10 +44,6 @@ CSV_REQUIRED = ("external_id", "created_at", "total", "line_quantity", "line_uni
 
 def order_to_json(order: ShopOrder) -> dict[str, Any]:
     """``order`` in our JSON format (without ``raw``)."""
-
-    def address(a: ShopAddress) -> dict[str, str]:
-        return {k: getattr(a, k) for k in ADDRESS_FIELDS}
-
     return {
         "external_id": order.external_id,
         "number": order.number,
@@ -66,26 +62,31 @@ def order_to_json(order: ShopOrder) -> dict[str, Any]:
             "phone": order.customer.phone,
             "company": order.customer.company,
         },
-        "billing": address(order.billing),
-        "shipping": address(order.shipping),
-        "lines": [
-            {
-                "external_id": line.external_id,
-                "sku": line.sku,
-                "ean": line.ean,
-                "name": line.name,
-                "quantity": str(line.quantity),
-                "unit_price": str(line.unit_price),
-                "price_includes_tax": line.price_includes_tax,
-                "tax_rate": None if line.tax_rate is None else str(line.tax_rate),
-                "discount": str(line.discount),
-            }
-            for line in order.lines
-        ],
+        "billing": _address_to_json(order.billing),
+        "shipping": _address_to_json(order.shipping),
+        "lines": [_line_to_json(line) for line in order.lines],
         "fees": [{"kind": f.kind, "amount": str(f.amount), "label": f.label} for f in order.fees],
         "customer_note": order.customer_note,
         "shipping_method": order.shipping_method,
         "shipping_method_title": order.shipping_method_title,
+    }
+
+
+def _address_to_json(address: ShopAddress) -> dict[str, str]:
+    return {k: getattr(address, k) for k in ADDRESS_FIELDS}
+
+
+def _line_to_json(line: ShopOrderLine) -> dict[str, Any]:
+    return {
+        "external_id": line.external_id,
+        "sku": line.sku,
+        "ean": line.ean,
+        "name": line.name,
+        "quantity": str(line.quantity),
+        "unit_price": str(line.unit_price),
+        "price_includes_tax": line.price_includes_tax,
+        "tax_rate": None if line.tax_rate is None else str(line.tax_rate),
+        "discount": str(line.discount),
     }
 
 

@@ -24,6 +24,8 @@ from ....mail_crm_shop.services.errors import PermanentError
 from ...services.orders import (
     ZERO,
     OrderPage,
+    ShopAddress,
+    ShopCustomer,
     ShopFee,
     ShopOrder,
     ShopOrderLine,
@@ -249,18 +251,7 @@ def map_amazon_order(order: Mapping[str, Any], items: Sequence[Mapping[str, Any]
         raise PermanentError(f"Amazon order {order.get('AmazonOrderId')}: status {status!r}")
     buyer = order.get("BuyerInfo") or {}
     address = order.get("ShippingAddress") or {}
-    shipping = make_address(
-        name=address.get("Name") or "",
-        company=address.get("CompanyName") or "",
-        street=address.get("AddressLine1") or "",
-        street2=" ".join(
-            x for x in (address.get("AddressLine2"), address.get("AddressLine3")) if x
-        ),
-        zip_code=address.get("PostalCode") or "",
-        city=address.get("City") or "",
-        country_code=address.get("CountryCode") or "",
-        state=address.get("StateOrRegion") or "",
-    )
+    shipping = _amazon_address(address)
     cod = _sum(items, "CODFee") - _sum(items, "CODFeeDiscount")
     payment = order.get("PaymentMethod") or ""
     return ShopOrder(
@@ -275,12 +266,7 @@ def map_amazon_order(order: Mapping[str, Any], items: Sequence[Mapping[str, Any]
         total=money(order.get("OrderTotal")),
         shipping_total=_sum(items, "ShippingPrice"),
         discount_total=_sum(items, "PromotionDiscount") + _sum(items, "ShippingDiscount"),
-        customer=make_customer(
-            email=buyer.get("BuyerEmail") or "",
-            name=buyer.get("BuyerName") or address.get("Name") or "",
-            phone=address.get("Phone") or "",
-            company=buyer.get("BuyerCompanyName") or address.get("CompanyName") or "",
-        ),
+        customer=_amazon_customer(buyer, address),
         billing=shipping,
         shipping=shipping,
         lines=tuple(_amazon_line(i) for i in items),
@@ -288,4 +274,30 @@ def map_amazon_order(order: Mapping[str, Any], items: Sequence[Mapping[str, Any]
         shipping_method=str(order.get("ShipmentServiceLevelCategory") or "").strip(),
         shipping_method_title=str(order.get("ShipServiceLevel") or "").strip(),
         raw={**order, "OrderItems": list(items)},
+    )
+
+
+def _amazon_address(address: Mapping[str, Any]) -> ShopAddress:
+    """The ``ShippingAddress`` (Amazon gives no billing address: it serves for both)."""
+    return make_address(
+        name=address.get("Name") or "",
+        company=address.get("CompanyName") or "",
+        street=address.get("AddressLine1") or "",
+        street2=" ".join(
+            x for x in (address.get("AddressLine2"), address.get("AddressLine3")) if x
+        ),
+        zip_code=address.get("PostalCode") or "",
+        city=address.get("City") or "",
+        country_code=address.get("CountryCode") or "",
+        state=address.get("StateOrRegion") or "",
+    )
+
+
+def _amazon_customer(buyer: Mapping[str, Any], address: Mapping[str, Any]) -> ShopCustomer:
+    """The buyer; name, phone and company fall back to the shipping address."""
+    return make_customer(
+        email=buyer.get("BuyerEmail") or "",
+        name=buyer.get("BuyerName") or address.get("Name") or "",
+        phone=address.get("Phone") or "",
+        company=buyer.get("BuyerCompanyName") or address.get("CompanyName") or "",
     )

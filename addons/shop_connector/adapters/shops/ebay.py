@@ -122,29 +122,11 @@ class EbayAdapter:
 
         Idempotent: a fulfillment with the same tracking number is not created twice.
         """
-        done = (
-            self.http.get(
-                self._url(f"order/{external_id}/shipping_fulfillment"), headers=self._auth()
-            ).data
-            or {}
-        )
-        if any(
-            f.get("shipmentTrackingNumber") == tracking_ref for f in done.get("fulfillments", [])
-        ):
+        if self._has_fulfillment(external_id, tracking_ref):
             return False
-        if lines:
-            items = [{"lineItemId": li.external_line_id, "quantity": li.quantity} for li in lines]
-        else:
-            order = self.http.get(self._url(f"order/{external_id}"), headers=self._auth()).data
-            items = [
-                {"lineItemId": li["lineItemId"], "quantity": li.get("quantity", 1)}
-                for li in (order or {}).get("lineItems", [])
-            ]
         body = {
-            "lineItems": items,
-            "shippedDate": (ship_date or datetime.now(timezone.utc))
-            .astimezone(timezone.utc)
-            .strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "lineItems": self._fulfillment_items(external_id, lines),
+            "shippedDate": _shipped_date(ship_date),
             "shippingCarrierCode": carrier,
             "trackingNumber": tracking_ref,
         }
@@ -155,6 +137,28 @@ class EbayAdapter:
             headers=self._auth(),
         )
         return True
+
+    def _has_fulfillment(self, external_id: str, tracking_ref: str) -> bool:
+        """Whether the order already has a fulfillment with tracking number ``tracking_ref``."""
+        done = (
+            self.http.get(
+                self._url(f"order/{external_id}/shipping_fulfillment"), headers=self._auth()
+            ).data
+            or {}
+        )
+        return any(
+            f.get("shipmentTrackingNumber") == tracking_ref for f in done.get("fulfillments", [])
+        )
+
+    def _fulfillment_items(self, external_id: str, lines: Sequence[ShipmentLine]) -> list[dict]:
+        """The ``lineItems`` to ship: ``lines``, or every line item of the order if empty."""
+        if lines:
+            return [{"lineItemId": li.external_line_id, "quantity": li.quantity} for li in lines]
+        order = self.http.get(self._url(f"order/{external_id}"), headers=self._auth()).data
+        return [
+            {"lineItemId": li["lineItemId"], "quantity": li.get("quantity", 1)}
+            for li in (order or {}).get("lineItems", [])
+        ]
 
     def push_stock(self, sku: str, quantity: int) -> None:
         """Set the available quantity of inventory item ``sku`` (Sell Inventory API).
@@ -175,6 +179,15 @@ class EbayAdapter:
                     str(e.get("longMessage") or e.get("message")) for e in answer.get("errors", [])
                 )
                 raise PermanentError(f"eBay refused the stock of {sku!r}: {messages}")
+
+
+def _shipped_date(ship_date: datetime | None) -> str:
+    """eBay's ``shippedDate``: UTC with milliseconds; now when not given."""
+    return (
+        (ship_date or datetime.now(timezone.utc))
+        .astimezone(timezone.utc)
+        .strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    )
 
 
 def _ebay_address(ship_to: Mapping[str, Any]) -> ShopAddress:

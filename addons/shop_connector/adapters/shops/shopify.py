@@ -106,30 +106,11 @@ class ShopifyAdapter:
         with ``tracking_ref`` already there returns its id without a new one; nothing
         left to fulfil returns ``None``. Returns the fulfillment id.
         """
-        done = self.http.get(self._url(f"orders/{external_id}/fulfillments.json"))
-        for fulfillment in _list(done.data, "fulfillments"):
-            numbers = fulfillment.get("tracking_numbers") or [fulfillment.get("tracking_number")]
-            if tracking_ref in numbers and fulfillment.get("status") != "cancelled":
-                return str(fulfillment["id"])
+        existing = self._fulfillment_with(external_id, tracking_ref)
+        if existing is not None:
+            return existing
         result = self.http.get(self._url(f"orders/{external_id}/fulfillment_orders.json"))
-        wanted = {line.external_line_id: line.quantity for line in lines}
-        groups = []
-        for fo in _list(result.data, "fulfillment_orders"):
-            if fo.get("status") not in ("open", "in_progress"):
-                continue
-            items = []
-            for item in fo.get("line_items", []):
-                left = int(item.get("fulfillable_quantity") or 0)
-                line_id = str(item.get("line_item_id"))
-                qty = min(left, wanted.get(line_id, 0)) if wanted else left
-                if wanted and qty > 0:
-                    wanted[line_id] -= qty  # a line split over locations is shipped once
-                if qty > 0:
-                    items.append({"id": item["id"], "quantity": qty})
-            if items:
-                groups.append(
-                    {"fulfillment_order_id": fo["id"], "fulfillment_order_line_items": items}
-                )
+        groups = _fulfillment_groups(result.data, lines)
         if not groups:
             return None
         body = {
@@ -141,6 +122,15 @@ class ShopifyAdapter:
         }
         created = self.http.request("POST", self._url("fulfillments.json"), json_body=body)
         return str((created.data or {}).get("fulfillment", {}).get("id", "")) or None
+
+    def _fulfillment_with(self, external_id: str, tracking_ref: str) -> str | None:
+        """The id of the order's fulfillment with ``tracking_ref`` (not cancelled), if any."""
+        done = self.http.get(self._url(f"orders/{external_id}/fulfillments.json"))
+        for fulfillment in _list(done.data, "fulfillments"):
+            numbers = fulfillment.get("tracking_numbers") or [fulfillment.get("tracking_number")]
+            if tracking_ref in numbers and fulfillment.get("status") != "cancelled":
+                return str(fulfillment["id"])
+        return None
 
     def push_stock(self, sku: str, quantity: int) -> None:
         """Set the available quantity of the variant with ``sku`` at ``location_id``."""
@@ -186,6 +176,27 @@ def _list(data: Any, key: str) -> list[dict]:
     if not isinstance(data, dict) or not isinstance(data.get(key), list):
         raise PermanentError(f"response without a {key!r} list")
     return data[key]
+
+
+def _fulfillment_groups(data: Any, lines: Sequence[ShipmentLine]) -> list[dict]:
+    """What to ship of each open fulfillment order: all that is left, or only ``lines``."""
+    wanted = {line.external_line_id: line.quantity for line in lines}
+    groups = []
+    for fo in _list(data, "fulfillment_orders"):
+        if fo.get("status") not in ("open", "in_progress"):
+            continue
+        items = []
+        for item in fo.get("line_items", []):
+            left = int(item.get("fulfillable_quantity") or 0)
+            line_id = str(item.get("line_item_id"))
+            qty = min(left, wanted.get(line_id, 0)) if wanted else left
+            if wanted and qty > 0:
+                wanted[line_id] -= qty  # a line split over locations is shipped once
+            if qty > 0:
+                items.append({"id": item["id"], "quantity": qty})
+        if items:
+            groups.append({"fulfillment_order_id": fo["id"], "fulfillment_order_line_items": items})
+    return groups
 
 
 def _shopify_address(data: Mapping[str, Any] | None) -> ShopAddress:

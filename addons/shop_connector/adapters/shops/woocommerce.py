@@ -21,6 +21,7 @@ from ...services.orders import (
     ZERO,
     OrderPage,
     ShopAddress,
+    ShopCustomer,
     ShopFee,
     ShopOrder,
     ShopOrderLine,
@@ -208,10 +209,7 @@ def map_woocommerce_order(order: Mapping[str, Any]) -> ShopOrder:
     status = order.get("status") or ""
     if status not in WOO_STATUS:
         raise PermanentError(f"WooCommerce order {order.get('id')}: unknown status {status!r}")
-    rates = {
-        t.get("rate_id"): to_decimal(t.get("rate_percent"), "rate_percent")
-        for t in order.get("tax_lines") or []
-    }
+    rates = _woo_tax_rates(order)
     payment_method = order.get("payment_method") or ""
     has_shipping_address = any(shipping.get(k) for k in ("address_1", "city", "postcode"))
     shipping_line = (order.get("shipping_lines") or [{}])[0] or {}
@@ -227,12 +225,7 @@ def map_woocommerce_order(order: Mapping[str, Any]) -> ShopOrder:
         total=to_decimal(order.get("total"), "total"),
         shipping_total=_gross(order, "shipping_total", "shipping_tax"),
         discount_total=_gross(order, "discount_total", "discount_tax"),
-        customer=make_customer(
-            email=billing.get("email") or "",
-            name=join_name(billing.get("first_name"), billing.get("last_name")),
-            phone=billing.get("phone") or shipping.get("phone") or "",
-            company=billing.get("company") or "",
-        ),
+        customer=_woo_customer(billing, shipping),
         billing=_woo_address(billing),
         shipping=_woo_address(shipping if has_shipping_address else billing),
         lines=tuple(_woo_line(i, rates) for i in order.get("line_items") or []),
@@ -241,4 +234,22 @@ def map_woocommerce_order(order: Mapping[str, Any]) -> ShopOrder:
         shipping_method=str(shipping_line.get("method_id") or "").strip(),
         shipping_method_title=str(shipping_line.get("method_title") or "").strip(),
         raw=order,
+    )
+
+
+def _woo_tax_rates(order: Mapping[str, Any]) -> dict[Any, Decimal]:
+    """Tax rate id -> percent, from the order's ``tax_lines`` (the lines name only ids)."""
+    return {
+        t.get("rate_id"): to_decimal(t.get("rate_percent"), "rate_percent")
+        for t in order.get("tax_lines") or []
+    }
+
+
+def _woo_customer(billing: Mapping[str, Any], shipping: Mapping[str, Any]) -> ShopCustomer:
+    """The billing contact; the phone falls back to the shipping address's."""
+    return make_customer(
+        email=billing.get("email") or "",
+        name=join_name(billing.get("first_name"), billing.get("last_name")),
+        phone=billing.get("phone") or shipping.get("phone") or "",
+        company=billing.get("company") or "",
     )
