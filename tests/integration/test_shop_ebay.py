@@ -160,6 +160,22 @@ def test_confirm_shipment_posts_all_lines_once(httpserver):
     }
 
 
+def test_confirm_shipment_without_a_date_is_shipped_at_the_adapters_clock(httpserver):
+    _serve_token(httpserver)
+    base = "/sell/fulfillment/v1/order/12-11111-22222"
+    httpserver.expect_request(f"{base}/shipping_fulfillment", method="GET").respond_with_json(
+        {"fulfillments": [], "total": 0}
+    )
+    httpserver.expect_request(
+        f"{base}/shipping_fulfillment", method="POST", headers=BEARER
+    ).respond_with_data("", status=201, headers={"Location": f"{base}/shipping_fulfillment/11"})
+    adapter = _adapter(httpserver)
+    adapter._now = lambda: datetime(2024, 7, 6, 13, 30, 5, 999000, tzinfo=timezone.utc)
+    lines = [ShipmentLine("10022882651234", 2)]
+    assert adapter.confirm_shipment("12-11111-22222", "DHL", "0036", lines)
+    assert json.loads(httpserver.log[-1][0].data)["shippedDate"] == "2024-07-06T13:30:05.000Z"
+
+
 def test_confirm_shipment_of_given_lines_posts_them_without_reading_the_order(httpserver):
     _serve_token(httpserver)
     base = "/sell/fulfillment/v1/order/12-11111-22222"

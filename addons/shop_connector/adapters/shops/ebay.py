@@ -126,7 +126,7 @@ class EbayAdapter:
             return False
         body = {
             "lineItems": self._fulfillment_items(external_id, lines),
-            "shippedDate": _shipped_date(ship_date),
+            "shippedDate": _shipped_date(ship_date or self._now()),
             "shippingCarrierCode": carrier,
             "trackingNumber": tracking_ref,
         }
@@ -181,13 +181,9 @@ class EbayAdapter:
                 raise PermanentError(f"eBay refused the stock of {sku!r}: {messages}")
 
 
-def _shipped_date(ship_date: datetime | None) -> str:
-    """eBay's ``shippedDate``: UTC with milliseconds; now when not given."""
-    return (
-        (ship_date or datetime.now(timezone.utc))
-        .astimezone(timezone.utc)
-        .strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    )
+def _shipped_date(ship_date: datetime) -> str:
+    """eBay's ``shippedDate``: UTC with milliseconds."""
+    return ship_date.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _ebay_address(ship_to: Mapping[str, Any]) -> ShopAddress:
