@@ -73,16 +73,19 @@ class CrmShopCase(models.Model):
             .sudo()
             .search(customer, order="date_order desc, id desc", limit=1)
         )
-        invoices = (
-            self.env["account.move"]
-            .sudo()
-            .search(
-                customer
-                & Domain("move_type", "=", "out_invoice")
-                & Domain("state", "=", "posted")
-                & Domain("payment_state", "in", ("not_paid", "partial"))
-            )
+        states = dict(order._fields["state"]._description_selection(self.env))
+        return PlaceholderContext(
+            customer_name=self.partner_id.name or self.email_from or "",
+            last_order_number=order.name or "",
+            last_order_state=states.get(order.state, "") if order else "",
+            tracking_link=self._placeholder_tracking_link(customer),
+            open_invoice_amount=self._placeholder_open_amount(customer),
+            case_number=self.number or "",
+            agent_name=self.env.user.name or "",
         )
+
+    def _placeholder_tracking_link(self, customer):
+        """The tracking link of the customer's last shipped delivery that has one."""
         pickings = (
             self.env["stock.picking"]
             .sudo()
@@ -93,25 +96,27 @@ class CrmShopCase(models.Model):
                 order="date_done desc, id desc",
             )
         )
-        tracking = next((p.carrier_tracking_url for p in pickings if p.carrier_tracking_url), "")
-        amount = ""
-        if invoices:
-            currency = invoices[0].currency_id
-            total = sum(
-                invoices.filtered(lambda m: m.currency_id == currency).mapped("amount_residual")
+        return next((p.carrier_tracking_url for p in pickings if p.carrier_tracking_url), "")
+
+    def _placeholder_open_amount(self, customer):
+        """What the customer's posted invoices still owe, in the currency of the first."""
+        invoices = (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                customer
+                & Domain("move_type", "=", "out_invoice")
+                & Domain("state", "=", "posted")
+                & Domain("payment_state", "in", ("not_paid", "partial"))
             )
-            amount = format_amount(self.env, total, currency)
-        states = dict(order._fields["state"]._description_selection(self.env))
-        order_state = states.get(order.state, "") if order else ""
-        return PlaceholderContext(
-            customer_name=self.partner_id.name or self.email_from or "",
-            last_order_number=order.name or "",
-            last_order_state=order_state,
-            tracking_link=tracking or "",
-            open_invoice_amount=amount,
-            case_number=self.number or "",
-            agent_name=self.env.user.name or "",
         )
+        if not invoices:
+            return ""
+        currency = invoices[0].currency_id
+        total = sum(
+            invoices.filtered(lambda m: m.currency_id == currency).mapped("amount_residual")
+        )
+        return format_amount(self.env, total, currency)
 
     def action_reply_with_text_block(self):
         self.ensure_one()

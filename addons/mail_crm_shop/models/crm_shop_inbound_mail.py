@@ -277,6 +277,13 @@ class CrmShopInboundMail(models.Model):
         thread = self._post_to_case(msg_dict, case if decision != "new" else None, batch)
         self._remember_routing(batch, msg_dict["message_id"], thread)
         self._acknowledge_new_case(thread, decision, headers, message)
+        self._update_case_state(case, thread, decision, headers)
+        return thread
+
+    def _update_case_state(self, case, thread, decision, headers):
+        """What the mail means for the matched ``case`` (``thread``: the case it is on):
+        reopened by the customer, back to the team from waiting, or followed up by a new
+        case."""
         if decision == "reopen":
             case.write({"state": "in_progress" if case.user_id else "new"})
             case.message_post(
@@ -290,7 +297,6 @@ class CrmShopInboundMail(models.Model):
                 body=Markup(self.env._("Follow-up of the closed case %s.")) % case.display_name,
                 subtype_xmlid="mail.mt_note",
             )
-        return thread
 
     def _known_case(self, batch, message_id):
         if message_id and not batch.was_asked(message_id):  # not as the headers showed it

@@ -157,17 +157,35 @@ class CrmShopInboundMail(models.Model):
 
     def _post_inbound_message(self, case, msg_dict, batch, new_case):
         """Create the mail's message on ``case`` as ``message_post`` from the gateway."""
-        Message = self.env["mail.message"].sudo()
         data = self.env["ir.model.data"]
         comment_id = data._xmlid_to_res_id("mail.mt_comment")
         subtype_id = (
             data._xmlid_to_res_id("mail.mt_note") if msg_dict.get("is_internal") else comment_id
         )
-        email_from = msg_dict.get("email_from")
-        author_ids = self._gateway_partner_ids([email_from], batch)
+        author_ids = self._gateway_partner_ids([msg_dict.get("email_from")], batch)
         author_id = author_ids[0] if author_ids else False
+        values = self._gateway_message_values(case, msg_dict, batch, new_case, author_id)
+        values["subtype_id"] = subtype_id
+        values.update(
+            case._process_attachments_for_post(msg_dict.get("attachments") or [], [], values)
+        )
+        message = case._message_create([values])
+        if author_id and subtype_id == comment_id:
+            self._gateway_follow(case, author_id)
+        case._message_post_after_hook(message, values)
+        if values["partner_ids"] or case.message_follower_ids:
+            case._fallback_lang()._notify_thread(message, values)
+        recipients = self._gateway_partner_ids(email_split(msg_dict.get("recipients") or ""), batch)
+        if recipients:  # already reached by the mail itself: listed, not notified again
+            message.write({"partner_ids": recipients})
+        return message
+
+    def _gateway_message_values(self, case, msg_dict, batch, new_case, author_id):
+        """The ``mail.message`` values of the mail on ``case``, as ``message_post`` sets
+        them (all but the subtype and the attachments)."""
+        Message = self.env["mail.message"].sudo()
+        email_from = msg_dict.get("email_from")
         parent_id = False if new_case else msg_dict.get("parent_id")  # a new case has none
-        ping = self._gateway_ping(Message.browse(parent_id), msg_dict.get("is_internal"))
         values = {
             key: value
             for key, value in msg_dict.items()
@@ -183,8 +201,7 @@ class CrmShopInboundMail(models.Model):
             body=msg_dict.get("body") or "",
             parent_id=self._gateway_parent_id(case, parent_id, batch, new_case),
             subject=msg_dict.get("subject") or False,
-            subtype_id=subtype_id,
-            partner_ids=ping,
+            partner_ids=self._gateway_ping(Message.browse(parent_id), msg_dict.get("is_internal")),
             incoming_email_to=msg_dict.get("to_filtered") or False,
             incoming_email_cc=msg_dict.get("cc_filtered") or False,
             outgoing_email_to=False,
@@ -193,16 +210,4 @@ class CrmShopInboundMail(models.Model):
             record_company_id=company_id,
             reply_to=case._notify_get_reply_to(default=email_from, author_id=author_id)[case.id],
         )
-        values.update(
-            case._process_attachments_for_post(msg_dict.get("attachments") or [], [], values)
-        )
-        message = case._message_create([values])
-        if author_id and subtype_id == comment_id:
-            self._gateway_follow(case, author_id)
-        case._message_post_after_hook(message, values)
-        if ping or case.message_follower_ids:
-            case._fallback_lang()._notify_thread(message, values)
-        recipients = self._gateway_partner_ids(email_split(msg_dict.get("recipients") or ""), batch)
-        if recipients:  # already reached by the mail itself: listed, not notified again
-            message.write({"partner_ids": recipients})
-        return message
+        return values
