@@ -157,6 +157,10 @@ class ShopBackend(models.Model):
         finally:
             if folder is not None:
                 folder.close()
+        return self._record_order_folder_run(picked, limit)
+
+    def _record_order_folder_run(self, picked, limit):
+        """The state of the backend after a run that handled the files ``picked``."""
         now = fields.Datetime.now()
         if len(picked) >= limit:
             self.next_sync_date = now  # more files wait: go on at the next run

@@ -115,22 +115,30 @@ class ShopPaymentMatch(models.Model):
                 )
                 if not account_lines:
                     continue
-                settings = MatchSettings(
-                    auto_threshold=account.auto_confirm_threshold,
-                    fx_tolerance_pct=Decimal(str(account.fx_tolerance_pct)),
-                )
-                transactions = [line._shop_to_transaction() for line in account_lines]
-                results = match_all(
-                    transactions,
-                    candidates,
-                    known,
-                    settings,
-                    learned_names=names,
-                    rates=self._get_rates(company),
+                results = self._match_account_lines(
+                    account, account_lines, candidates, (known, names)
                 )
                 for line, result in zip(account_lines, results, strict=True):
                     matches |= self._store_result(line, result, records, account, confirmed)
         return matches
+
+    @api.model
+    def _match_account_lines(self, account, lines, candidates, payers):
+        """The matcher's results for the ``lines`` of one payment ``account`` (its
+        thresholds), one company's; ``payers``: its known payers and learned names."""
+        known, names = payers
+        settings = MatchSettings(
+            auto_threshold=account.auto_confirm_threshold,
+            fx_tolerance_pct=Decimal(str(account.fx_tolerance_pct)),
+        )
+        return match_all(
+            [line._shop_to_transaction() for line in lines],
+            candidates,
+            known,
+            settings,
+            learned_names=names,
+            rates=self._get_rates(lines.company_id),
+        )
 
     @api.model
     def _get_rates(self, company):

@@ -86,11 +86,7 @@ class ShopPaymentMatch(models.Model):
         are written with elevated rights here, the proposal itself as the user.
         """
         self.ensure_one()
-        if self.state != "proposed":
-            raise UserError(self.env._("Only a proposed match can be confirmed."))
-        line = self.statement_line_id.sudo()
-        if line.is_reconciled:
-            raise UserError(self.env._("This movement is already reconciled."))
+        line = self._confirmable_line()
         writeoff = self._writeoff()
         due, difference = self.amount_due, self.amount_difference
         invoices, order = self.invoice_ids.sudo(), self.sale_order_id.sudo()
@@ -119,12 +115,25 @@ class ShopPaymentMatch(models.Model):
         self.env["shop.payer.mapping"].sudo()._learn(line, self.partner_id or partner)
         if order and not invoices:
             self._settle_order(order)
+        self._release_paid_orders(invoices)
+        return True
+
+    def _release_paid_orders(self, invoices):
+        """Release the orders of ``invoices`` that no posted invoice leaves unpaid."""
         for sale in invoices.line_ids.sale_line_ids.order_id:
             if not sale.invoice_ids.filtered(
                 lambda m: m.state == "posted" and m.payment_state not in ("paid", "in_payment")
             ):
                 self._release(sale)
-        return True
+
+    def _confirmable_line(self):
+        """The movement of this proposal, when the proposal can still be confirmed."""
+        if self.state != "proposed":
+            raise UserError(self.env._("Only a proposed match can be confirmed."))
+        line = self.statement_line_id.sudo()
+        if line.is_reconciled:
+            raise UserError(self.env._("This movement is already reconciled."))
+        return line
 
     def _writeoff(self):
         """``(account, difference)`` to write off, or None to keep the difference open."""
