@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 import ssl
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -348,10 +349,34 @@ class ImapAdapter:
                 return False
             client.idle()
             try:
-                responses = client.idle_check(timeout=timeout)
+                responses = _idle_until_new_mail(client, timeout)
             finally:
                 _text_done, more = client.idle_done()
         return any(_is_new_mail(resp) for resp in [*responses, *more])
+
+
+# wake-ups in a row with nothing to read: the connection is gone (EOF), stop waiting
+_EMPTY_WAKEUPS = 3
+
+
+def _idle_until_new_mail(client, timeout: float) -> list:
+    """The IDLE responses until one tells of a new mail or ``timeout`` seconds pass.
+
+    A wake-up without one goes on waiting: another untagged response (flags, a
+    keep-alive) or a TLS record that carries no IMAP data (a TLS 1.3 session ticket
+    arriving late) makes the socket readable too.
+    """
+    deadline = time.monotonic() + timeout
+    responses, empty = [], 0
+    while (left := deadline - time.monotonic()) > 0:
+        got = client.idle_check(timeout=left)
+        responses.extend(got)
+        if any(_is_new_mail(resp) for resp in got):
+            break
+        empty = 0 if got else empty + 1
+        if empty >= _EMPTY_WAKEUPS:
+            break
+    return responses
 
 
 def _is_new_mail(response) -> bool:
