@@ -510,13 +510,16 @@ def cmd_test(args: argparse.Namespace) -> int:
         Suite("shop day"),
     ]
     lint, unit, integration, faults, odoo_suite, demo, faults_heavy, shop_day = suites
-    # the demo install runs beside the pure suites (see BesideRun), its log comes after them
+    # the demo install runs beside lint and unit (see BesideRun), its log comes after
+    # them; the integration suite's servers and timeouts get the machine to themselves
     demo_run = None if args.no_odoo else BesideRun(demo, run_demo_check)
     if not args.no_lint:
         run_lint(lint)
     else:
         lint.note = "skipped by --no-lint"
     run_pytest(unit, "tests/unit", args.pytest_args)
+    if demo_run:
+        demo_run.join("Odoo demo data (ran beside lint and unit): its log")
     run_pytest(integration, "tests/integration", args.pytest_args)
     run_pytest(faults, "tests/faults", ["-m", "not heavy", *args.pytest_args])
     odoo_suites = (odoo_suite, demo, faults_heavy, shop_day)
@@ -524,7 +527,6 @@ def cmd_test(args: argparse.Namespace) -> int:
         for suite in odoo_suites:
             suite.note = "skipped by --no-odoo"
     else:
-        demo_run.join("Odoo demo data (ran beside the pure suites): its log")
         run_odoo_suite(odoo_suite, args.keep_db)
         if odoo_suite.ran:
             # real Odoo processes killed and raced, and a small simulated shop day
