@@ -3,9 +3,7 @@ implicit TLS), see tests/integration/servers/smtp.py."""
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import threading
 from email import message_from_bytes, policy
 
 import pytest
@@ -17,6 +15,7 @@ from shopaddons.shipping_exchange.adapters.mail import (
     PartialDelivery,
 )
 
+from .servers.peer import scripted_peer
 from .servers.smtp import SmtpTestServer
 
 XML = b"<?xml version='1.0' encoding='UTF-8'?>\n<DeliveryOrders/>"
@@ -160,15 +159,11 @@ def test_server_down_is_transient():
         EmailTransport(settings).upload("d.xml", XML)
 
 
-@contextlib.contextmanager
 def _smtp_hanging_up_before_quit(received: list[bytes]):
     """A scripted SMTP peer: takes one message, then closes the connection before QUIT."""
-    listener = socket.create_server(("127.0.0.1", 0))
 
-    def serve():
-        conn, _ = listener.accept()
-        with conn, conn.makefile("rb") as reader, contextlib.suppress(OSError):
-            conn.settimeout(10)
+    def handle(conn):
+        with conn.makefile("rb") as reader:
             conn.sendall(b"220 mx.test ESMTP\r\n")
             for reply in (b"250 mx.test", b"250 2.1.0 Ok", b"250 2.1.5 Ok", b"354 go ahead"):
                 reader.readline()  # EHLO, MAIL, RCPT, DATA
@@ -181,13 +176,7 @@ def _smtp_hanging_up_before_quit(received: list[bytes]):
             conn.shutdown(socket.SHUT_WR)
             reader.read()  # until the client closes
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        thread.join(10)
-        listener.close()
+    return scripted_peer(handle)
 
 
 def test_a_server_gone_before_quit_still_counts_as_sent():

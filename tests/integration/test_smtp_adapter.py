@@ -1,8 +1,6 @@
 """SMTP adapter against a real aiosmtpd server on 127.0.0.1: per-recipient results."""
 
-import contextlib
 import socket
-import threading
 
 import pytest
 
@@ -13,6 +11,7 @@ from shopaddons.mail_crm_shop.adapters.smtp import (
 )
 from shopaddons.mail_crm_shop.services.errors import PermanentError, TransientError
 
+from .servers.peer import scripted_peer
 from .servers.smtp import SmtpTestServer, _free_port
 
 MESSAGE = (
@@ -136,30 +135,19 @@ def test_a_silent_server_times_out_as_transient():
             adapter.send(MESSAGE, "s@h.example", ["a@x.example"])
 
 
-@contextlib.contextmanager
 def _raw_peer(greeting: bytes | None):
     """A TCP peer on 127.0.0.1 that sends ``greeting`` (None: ends its side at once, no
     TLS handshake) and then reads until the client closes."""
-    listener = socket.create_server(("127.0.0.1", 0))
 
-    def serve():
-        conn, _ = listener.accept()
-        with conn, contextlib.suppress(OSError):
-            conn.settimeout(10)
-            if greeting is None:
-                conn.shutdown(socket.SHUT_WR)
-            else:
-                conn.sendall(greeting)
-            while conn.recv(4096):
-                pass
+    def handle(conn):
+        if greeting is None:
+            conn.shutdown(socket.SHUT_WR)
+        else:
+            conn.sendall(greeting)
+        while conn.recv(4096):
+            pass
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        thread.join(10)
-        listener.close()
+    return scripted_peer(handle)
 
 
 def test_a_refused_greeting_is_an_unexpected_reply():
