@@ -284,9 +284,10 @@ def test_retry_after_longer_than_allowed_is_left_to_the_next_run(paypal):
     server, httpserver = paypal
     server.failures = [(429, {"Retry-After": "3600"})]
     sleeps = []
-    with pytest.raises(TransientError, match="retry later"):
+    with pytest.raises(TransientError, match="retry later") as info:
         _all(_adapter(httpserver, sleeps))
     assert sleeps == []
+    assert info.value.retry_after == 3600  # the account's next sync waits for it
 
 
 def test_token_expired_mid_run_is_refreshed_once(paypal):

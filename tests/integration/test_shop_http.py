@@ -38,15 +38,34 @@ def test_429_waits_retry_after_seconds_then_succeeds(httpserver):
     assert sleeps == [7.0]
 
 
-def test_429_with_http_date_is_bounded_by_max_wait(httpserver):
-    later = format_datetime(NOW + timedelta(hours=2), usegmt=True)
+def test_429_with_http_date_within_max_wait_is_slept_through(httpserver):
+    later = format_datetime(NOW + timedelta(seconds=45), usegmt=True)
     httpserver.expect_oneshot_request("/x").respond_with_data(
         "", status=429, headers={"Retry-After": later}
     )
     httpserver.expect_request("/x").respond_with_json([])
     sleeps = Sleeps()
-    _client(sleeps, max_wait=60).get(httpserver.url_for("/x"))
-    assert sleeps == [60]
+    assert _client(sleeps, max_wait=60).get(httpserver.url_for("/x")).data == []
+    assert sleeps == [45.0]
+
+
+@pytest.mark.parametrize(
+    "retry_after", [format_datetime(NOW + timedelta(hours=2), usegmt=True), "7200"]
+)
+def test_429_asking_longer_than_max_wait_fails_at_once_with_the_wait(httpserver, retry_after):
+    """Sleeping 60 s and asking again, two hours early, would only be refused again and
+    hold the run (and every other shop after it): the wait goes to the next run."""
+    httpserver.expect_request("/x").respond_with_data(
+        '{"errors": "Daily quota exceeded"}', status=429, headers={"Retry-After": retry_after}
+    )
+    sleeps = Sleeps()
+    with pytest.raises(TransientError, match="asks to wait 7200 s") as info:
+        _client(sleeps, max_wait=60).get(httpserver.url_for("/x"))
+    assert sleeps == []
+    assert len(httpserver.log) == 1
+    assert info.value.retry_after == 7200
+    assert info.value.status == 429
+    assert "Daily quota exceeded" in str(info.value)
 
 
 def test_429_forever_becomes_transient_after_max_retries(httpserver):
@@ -57,6 +76,14 @@ def test_429_forever_becomes_transient_after_max_retries(httpserver):
     assert sleeps == [1.0, 1.0]
     assert info.value.status == 429
     assert info.value.url == httpserver.url_for("/x")
+    assert info.value.retry_after == 1.0  # the next run waits for it too
+
+
+def test_5xx_without_retry_after_names_no_wait(httpserver):
+    httpserver.expect_request("/x").respond_with_data("oops", status=502)
+    with pytest.raises(TransientError) as info:
+        _client(Sleeps(), max_retries=0).get(httpserver.url_for("/x"))
+    assert info.value.retry_after is None
 
 
 def test_5xx_backs_off_exponentially_and_bounded(httpserver):
@@ -148,6 +175,12 @@ def test_timeout_is_transient(httpserver):
     client = ShopHttpClient(HttpPolicy(timeout=0.2, max_retries=0), sleep=Sleeps())
     with pytest.raises(TransientError, match="Timeout"):
         client.get(httpserver.url_for("/slow"))
+    # the server logs the request once its slow answer is done: wait for it here, or it
+    # lands in the log of whichever test runs next on the shared server
+    deadline = time.monotonic() + 5
+    while not httpserver.log and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(httpserver.log) == 1
 
 
 @pytest.mark.parametrize(

@@ -38,3 +38,26 @@ def test_last_attempt_fails_for_a_person():
     decision = decide_retry(TransientError("timeout"), 4, NOW, max_attempts=5)
     assert decision.state == "failed"
     assert decision.attempt_count == 5
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "delay"),
+    [
+        (3600, timedelta(hours=1)),  # asked for longer than the backoff: honoured
+        (60, timedelta(minutes=5)),  # shorter than the backoff: the backoff stays
+        (None, timedelta(minutes=5)),
+        (0, timedelta(minutes=5)),
+        (10 * 365 * 86400, timedelta(hours=12)),  # a wrong header: bounded by max_delay
+    ],
+)
+def test_retry_is_never_before_the_wait_the_other_side_asked_for(retry_after, delay):
+    error = TransientError("HTTP 429", retry_after=retry_after)
+    decision = decide_retry(error, 0, NOW)
+    assert decision.state == "error"
+    assert decision.next_attempt_date == NOW + delay
+
+
+def test_a_permanent_error_fails_whatever_wait_it_names():
+    error = PermanentError("HTTP 400")
+    error.retry_after = 3600
+    assert decide_retry(error, 0, NOW).state == "failed"

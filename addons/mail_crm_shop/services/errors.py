@@ -10,7 +10,15 @@ class BackendError(Exception):
 
 
 class TransientError(BackendError):
-    """Worth retrying later: timeouts, 429/5xx, a dropped connection."""
+    """Worth retrying later: timeouts, 429/5xx, a dropped connection.
+
+    ``retry_after``: the seconds the other side asked to wait before the next attempt
+    (its ``Retry-After``), or None; a scheduled retry is never earlier than that.
+    """
+
+    def __init__(self, *args, retry_after: float | None = None):
+        super().__init__(*args)
+        self.retry_after = retry_after
 
 
 class PermanentError(BackendError):

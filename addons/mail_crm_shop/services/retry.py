@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .errors import PermanentError
+from .errors import PermanentError, TransientError
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +28,18 @@ def decide_retry(
     """Return the state after failure number ``attempt_count + 1`` of a unit of work.
 
     A :class:`PermanentError` fails at once; other errors are retried with exponential
-    backoff (``base_delay * 2**n``, capped at ``max_delay``) until ``max_attempts``.
+    backoff (``base_delay * 2**n``, capped at ``max_delay``) until ``max_attempts``, never
+    before the wait the other side asked for (a :class:`TransientError`'s ``retry_after``,
+    bounded by ``max_delay`` too: a wrong header never parks a record for good).
     """
     attempts = attempt_count + 1
     if isinstance(exc, PermanentError) or attempts >= max_attempts:
         return RetryDecision("failed", attempts, None)
     delay = min(base_delay * (2 ** (attempts - 1)), max_delay)
-    return RetryDecision("error", attempts, now + delay)
+    return RetryDecision("error", attempts, now + max(delay, min(asked_wait(exc), max_delay)))
+
+
+def asked_wait(exc: BaseException) -> timedelta:
+    """The wait the other side asked for before a retry (``Retry-After``), else none."""
+    seconds = getattr(exc, "retry_after", None) if isinstance(exc, TransientError) else None
+    return timedelta(seconds=seconds) if seconds and seconds > 0 else timedelta(0)

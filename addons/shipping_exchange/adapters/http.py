@@ -24,11 +24,7 @@ MAX_ERROR_BODY = 300
 
 
 class RateLimited(TransientError):
-    """429/503 with the server's wish when to retry (seconds, or None)."""
-
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
+    """429/503 with the server's wish when to retry (``retry_after`` seconds, or None)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +120,8 @@ class HttpTransport:
         detail = response.text[:MAX_ERROR_BODY].strip()
         message = _failure(target, f"{status} {response.reason}: {detail}").rstrip(": ")
         if status in (429, 503):
-            raise RateLimited(message, _retry_after(response.headers.get("Retry-After")))
+            wait = _retry_after(response.headers.get("Retry-After"))
+            raise RateLimited(message, retry_after=wait)
         if status in TRANSIENT_STATUS or status >= 500:
             raise TransientError(message)
         raise PermanentError(message)  # other 4xx, and 3xx: we never follow redirects

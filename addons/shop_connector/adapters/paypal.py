@@ -264,10 +264,14 @@ class PayPalAdapter:
             text = _error_text(response)
             error = ResultSetTooLarge if "RESULTSET_TOO_LARGE" in text else PermanentError
             raise error(f"PayPal refused the request ({response.status_code}): {text}")
+        # the wait PayPal asked for (429 ``Retry-After``) goes with the error to the next run
+        asked = wait if response is not None and response.status_code == 429 else None
         if attempt > self.settings.max_retries:
-            raise TransientError(f"{reason}; gave up after {attempt} attempts")
+            raise TransientError(f"{reason}; gave up after {attempt} attempts", retry_after=asked)
         if wait > self.settings.max_wait:
-            raise TransientError(f"{reason}; asked to wait {wait:.0f}s, retry later")
+            raise TransientError(
+                f"{reason}; asked to wait {wait:.0f}s, retry later", retry_after=asked
+            )
         self._sleep(wait)
 
     @staticmethod

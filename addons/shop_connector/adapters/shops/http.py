@@ -2,7 +2,9 @@
 
 * every request has a timeout;
 * 429 (and 408/425) is retried honouring ``Retry-After`` (seconds or an HTTP date), at
-  most ``max_retries`` times and never waiting longer than ``max_wait`` per attempt;
+  most ``max_retries`` times; a wait longer than ``max_wait`` is not slept through: the
+  request fails at once with the asked wait in the error's ``retry_after``, so the run
+  ends and the next one is scheduled after it (a retry before it would only be refused);
 * 5xx, timeouts and dropped connections are retried with bounded exponential backoff
   (only for idempotent requests; a 503's ``Retry-After`` is honoured too), then raise
   :class:`ShopTransientError`;
@@ -36,10 +38,18 @@ REFUSED_UNPROCESSED = frozenset({408, 425, 429})
 
 
 class ShopTransientError(TransientError):
-    """A retry later may succeed (429 after retries, 5xx, timeout, truncated body)."""
+    """A retry later may succeed (429 after retries, 5xx, timeout, truncated body);
+    ``retry_after``: the seconds the shop asked to wait (``Retry-After``), or None."""
 
-    def __init__(self, message: str, url: str = "", status: int | None = None):
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        url: str = "",
+        status: int | None = None,
+        *,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message, retry_after=retry_after)
         self.url = url
         self.status = status
 
@@ -221,14 +231,25 @@ class ShopHttpClient:
         status = response.status_code
         if status in REFUSED_UNPROCESSED or status >= 500:
             retryable = status in REFUSED_UNPROCESSED or retry_failures
+            wait = retry_after_seconds(response.headers.get("Retry-After"), self._now())
             if not retryable or attempt >= self.policy.max_retries:
                 raise ShopTransientError(
                     f"{method} {shown}: HTTP {status} after {attempt + 1} attempt(s): "
                     f"{platform_error_message(response.content)}",
                     shown,
                     status,
+                    retry_after=wait,
                 )
-            self._wait_retry_after(response, attempt)
+            if wait is not None and wait > self.policy.max_wait:
+                raise ShopTransientError(
+                    f"{method} {shown}: HTTP {status}: the shop asks to wait {wait:.0f} s, "
+                    f"longer than a run waits ({self.policy.max_wait:.0f} s): "
+                    f"{platform_error_message(response.content)}",
+                    shown,
+                    status,
+                    retry_after=wait,
+                )
+            self._wait_retry_after(wait, attempt)
             return True
         if status >= 400:
             raise ShopPermanentError(
@@ -259,13 +280,12 @@ class ShopHttpClient:
     def _backoff(self, attempt: int) -> None:
         self._sleep(min(self.policy.backoff_base * (2**attempt), self.policy.backoff_max))
 
-    def _wait_retry_after(self, response: requests.Response, attempt: int) -> None:
-        """Wait as the ``Retry-After`` header says (bounded), else back off."""
-        wait = retry_after_seconds(response.headers.get("Retry-After"), self._now())
+    def _wait_retry_after(self, wait: float | None, attempt: int) -> None:
+        """Wait as the ``Retry-After`` header said (``wait`` seconds), else back off."""
         if wait is None:
             self._backoff(attempt)
         else:
-            self._sleep(min(wait, self.policy.max_wait))
+            self._sleep(wait)
 
 
 def _with_params(url: str, params: Mapping[str, Any] | None) -> str:
