@@ -1,16 +1,10 @@
 import email.errors
 import email.header
-import email.parser
-import email.policy
-import email.utils
 import logging
-from datetime import datetime, timezone
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.fields import Domain
-
-from ..services import archive
 
 _logger = logging.getLogger(__name__)
 
@@ -19,10 +13,7 @@ CATEGORIES = [
     ("business_letter", "Business letter (6 years)"),
     ("accounting_voucher", "Accounting voucher (8 years)"),
 ]
-RETENTION_PARAM = "mail_crm_shop.archive_retention_years_%s"
-CHAIN_LOCK_KEY = 0x47_6F_42_44  # "GoBD": one advisory lock serialises every chain append
 TOMBSTONE_SETTING = "crm_shop_archive.tombstone"
-RAW_UPDATE_BYTES = 8 * 1024 * 1024  # raw bytes written per UPDATE when appending a list
 
 # The raw bytes live in a plain bytea column (Odoo's Binary field would store base64 text).
 # The trigger refuses DELETE and TRUNCATE always and UPDATE except two exact transitions:
@@ -166,209 +157,6 @@ class CrmShopArchiveEntry(models.Model):
         raise UserError(
             self.env._("Archived mails cannot be deleted; after retention use a deletion request.")
         )
-
-    # --- appending -----------------------------------------------------------------
-
-    @api.model
-    @api.private
-    def _archive_raw(self, raw, direction, record=None, category="default"):
-        """Append ``raw`` (exact bytes) to the chain; return the new entry (sudo)."""
-        return self._archive_raws([(raw, direction, record, category)])
-
-    @api.model
-    @api.private
-    def _archive_raws(self, items):
-        """Append each ``(raw, direction, record, category)`` of ``items`` to the chain, in
-        order; return the new entries (sudo), one per item.
-
-        The whole list takes the chain lock and reads the chain head once; the entries are
-        still chained one by one (each hashes its predecessor), exactly as appended singly.
-        """
-        items = [(bytes(raw), *rest) for raw, *rest in items]
-        Entry = self.sudo()
-        if not items:
-            return Entry
-        cr = self.env.cr
-        cr.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-        last = Entry.search([], order="sequence desc", limit=1)
-        previous = last._to_service(with_raw=False) if last else None
-        prev_chain_hash = last.chain_hash if last else archive.GENESIS_HASH
-        now = datetime.now(timezone.utc)
-        years = self._retention_years()
-        vals_list = []
-        for raw, direction, record, category in items:
-            if previous and now < previous.archived_at:
-                now = previous.archived_at  # another worker's clock ran ahead: stay monotonic
-            made = archive.make_entry(raw, now, previous)
-            vals = self._prepare_entry_vals(raw, made, direction, record, category, years)
-            vals["prev_chain_hash"] = prev_chain_hash
-            vals_list.append(vals)
-            previous, prev_chain_hash = made, made.chain_hash
-        entries = Entry.create(vals_list)
-        entries.flush_recordset()
-        # the bytes go to the plain bytea column (the guard trigger checks each digest),
-        # a few MB per statement: large mails are not all put into one query
-        group, size, last_id = [], 0, entries.ids[-1]
-        for entry_id, (raw, *_rest) in zip(entries.ids, items, strict=True):
-            group.append((entry_id, raw))
-            size += len(raw)
-            if size >= RAW_UPDATE_BYTES or entry_id == last_id:
-                cr.execute(
-                    "UPDATE crm_shop_archive_entry AS entry SET raw_content = data.raw FROM"
-                    " unnest(%s::int[], %s::bytea[]) AS data(id, raw) WHERE entry.id = data.id",
-                    [[item[0] for item in group], [item[1] for item in group]],
-                )
-                group, size = [], 0
-        return entries
-
-    @api.model
-    def _prepare_entry_vals(self, raw, made, direction, record, category, years=None):
-        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
-        recipients = ", ".join(
-            _header_text(headers, name) for name in ("To", "Cc") if headers.get(name)
-        )
-        try:
-            message_date = email.utils.parsedate_to_datetime(headers.get("Date"))
-        except (TypeError, ValueError, IndexError, AttributeError):  # AttributeError: 8-bit Date
-            message_date = None
-        if message_date and message_date.tzinfo:
-            message_date = message_date.astimezone(timezone.utc).replace(tzinfo=None)
-        else:
-            message_date = False
-        years = years if years is not None else self._retention_years()
-        end = archive.retention_end(made.archived_at, category, None, years)
-        return {
-            "sequence": made.sequence,
-            "archived_at": archive.format_archived_at(made.archived_at),
-            "archived_date": made.archived_at.replace(tzinfo=None, microsecond=0),
-            "direction": direction,
-            "category": category,
-            "sha256": made.sha256,
-            "chain_hash": made.chain_hash,
-            "size": len(raw),
-            "message_id": _header_text(headers, "Message-Id")[:998] or False,
-            "sender": _header_text(headers, "From") or False,
-            "recipients": recipients or False,
-            "subject": _header_text(headers, "Subject") or False,
-            "message_date": message_date,
-            "res_model": record._name if record else False,
-            "res_id": record.id if record else False,
-            "retention_end_date": end,
-        }
-
-    @api.model
-    def _retention_years(self):
-        """The retention table, each category overridable by a system parameter."""
-        params = self.env["ir.config_parameter"].sudo()
-        table = dict(archive.DEFAULT_RETENTION_YEARS)
-        for category in table:
-            value = params.get_param(RETENTION_PARAM % category)
-            if value and value.strip().isdigit():
-                table[category] = int(value)
-        return table
-
-    # --- reading -------------------------------------------------------------------
-
-    def _check_archive_access(self):
-        if not self.env.user.has_group("mail_crm_shop.group_archive"):
-            raise AccessError(self.env._("Only members of the Archive group may do this."))
-
-    def action_verify(self):
-        self._check_archive_access()
-        log = self.env["crm.shop.archive.access.log"]._verify_archive()
-        return log._get_form_action()
-
-    def action_download_raw(self):
-        self.ensure_one()
-        self._check_archive_access()
-        raw = self._raw_bytes().get(self.id)
-        if raw is None:
-            raise UserError(
-                self.env._(
-                    "The content of entry %s was deleted after its retention.", self.sequence
-                )
-            )
-        log = self.env["crm.shop.archive.access.log"]._log("read_raw", self)
-        attachment = log._attach(f"archive-{self.sequence:010d}.eml", raw, "message/rfc822")
-        return log._download_action(attachment)
-
-    @api.model
-    def _cron_verify(self):
-        """Daily: recompute the whole chain from the stored bytes; report a break."""
-        self.env["crm.shop.archive.access.log"]._verify_archive()
-
-    def _raw_bytes(self):
-        """Return ``{id: bytes or None}`` straight from the bytea column."""
-        if not self.ids:
-            return {}
-        self.env.cr.execute(
-            "SELECT id, raw_content FROM crm_shop_archive_entry WHERE id IN %s",
-            [tuple(self.ids)],
-        )
-        return {
-            row[0]: bytes(row[1]) if row[1] is not None else None for row in self.env.cr.fetchall()
-        }
-
-    def _to_service(self, with_raw=True, raws=None, tombstones=None):
-        """The pure entry; ``tombstones`` (``{id: Tombstone}``, None: looked up) describe
-        entries whose content was deleted after retention."""
-        self.ensure_one()
-        raw = b""
-        tombstone = None
-        if with_raw:
-            raws = raws if raws is not None else self._raw_bytes()
-            raw = raws.get(self.id) or b""
-            if raws.get(self.id) is None:
-                if tombstones is None:
-                    tombstones = self._tombstones()
-                tombstone = tombstones.get(self.id)
-        archived_at = datetime.strptime(self.archived_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-            tzinfo=timezone.utc
-        )
-        return archive.ArchiveEntry(
-            sequence=self.sequence,
-            archived_at=archived_at,
-            raw=raw,
-            sha256=self.sha256,
-            chain_hash=self.chain_hash,
-            message_date=self.message_date and self.message_date.replace(tzinfo=timezone.utc),
-            sender=self.sender or "",
-            recipients=tuple(filter(None, [self.recipients or ""])),
-            subject=self.subject or "",
-            case=self._case_reference(),
-            category=self.category,
-            legal_hold_until=self.legal_hold_until or None,
-            tombstone=tombstone,
-        )
-
-    def _tombstones(self):
-        """``{id: archive.Tombstone}`` of these entries deleted by an approved request."""
-        return self.env["crm.shop.archive.deletion"]._tombstones_of(self)
-
-    def _case_reference(self):
-        if not self.res_model or not self.res_id or self.res_model not in self.env:
-            return ""
-        record = self.env[self.res_model].sudo().browse(self.res_id).exists()
-        if "case_id" in record._fields and record.case_id:  # an inbound mail: its case
-            record = record.case_id
-        return record.display_name or ""
-
-    @api.model
-    def _iter_service_entries(self, domain=None, batch=200):
-        """Yield ``(record, service entry, content removed)`` in sequence order.
-
-        Loads ``batch`` raw messages at a time so the whole archive never sits in memory.
-        """
-        ids = self.sudo().search(domain or [], order="sequence").ids
-        for start in range(0, len(ids), batch):
-            chunk = self.sudo().browse(ids[start : start + batch])
-            raws = chunk._raw_bytes()
-            removed = chunk.filtered(lambda e, raws=raws: raws.get(e.id) is None)
-            tombstones = removed._tombstones()
-            for entry in chunk:
-                service = entry._to_service(raws=raws, tombstones=tombstones)
-                yield entry, service, raws.get(entry.id) is None
-            self.env.invalidate_all()
 
 
 def _header_text(message, name):

@@ -36,7 +36,7 @@ from .test_imap_dovecot import _load_server_module, _normalized
 _logger = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[3]
-MAILBOX_LOGGER = "odoo.addons.mail_crm_shop.models.crm_shop_mailbox"
+MAILBOX_LOGGER = "odoo.addons.mail_crm_shop.models.crm_shop_mailbox_sync"
 # a deeper search on demand: SHOP_FAULTS_FUZZ_EXAMPLES=200
 FUZZ_EXAMPLES = int(os.environ.get("SHOP_FAULTS_FUZZ_EXAMPLES", "12"))
 ATTACHMENT_MB = 50

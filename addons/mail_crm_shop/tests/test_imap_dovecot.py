@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[3]
 SERVER_MODULE = REPO / "tests/integration/servers/imap.py"
 CORPUS = REPO / "tests/data/mail"
 DATA = Path(__file__).parent / "data"
-MAILBOX_LOGGER = "odoo.addons.mail_crm_shop.models.crm_shop_mailbox"
+MAILBOX_LOGGER = "odoo.addons.mail_crm_shop.models.crm_shop_mailbox_sync"
 
 
 def _load_server_module():

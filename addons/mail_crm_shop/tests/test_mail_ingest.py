@@ -11,7 +11,7 @@ from ..adapters.imap import FetchedMessage, FolderState, ImapAdapter, ImapAuthEr
 from ..services.errors import PermanentError, TransientError
 from .common import MailCrmShopCase
 
-MAILBOX_LOGGER = "odoo.addons.mail_crm_shop.models.crm_shop_mailbox"
+MAILBOX_LOGGER = "odoo.addons.mail_crm_shop.models.crm_shop_mailbox_sync"
 
 DATA = Path(__file__).parent / "data"
 

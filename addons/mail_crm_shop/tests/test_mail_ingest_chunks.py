@@ -8,7 +8,7 @@ from odoo.tests import tagged
 
 from odoo.addons.mail.models.mail_alias_domain import MailAliasDomain as CoreAliasDomain
 
-from ..models import crm_shop_archive_entry as archive_entry
+from ..models import crm_shop_archive_entry_append as archive_append
 from .test_mail_ingest import MailIngestCommon, read_mail
 from .test_mail_ingest_batch import QUESTION_ID
 
@@ -57,7 +57,7 @@ class TestMailIngestChunks(MailIngestCommon):
 
     def test_large_appends_write_the_bytes_in_several_statements(self):
         raws = [_other_question(index) for index in range(3)]
-        with patch.object(archive_entry, "RAW_UPDATE_BYTES", len(raws[0]) + 1):
+        with patch.object(archive_append, "RAW_UPDATE_BYTES", len(raws[0]) + 1):
             entries = self.env["crm.shop.archive.entry"]._archive_raws(
                 [(raw, "in", None, "default") for raw in raws]
             )
