@@ -7,6 +7,7 @@ from . import (
     review_mail_block,
     review_platform,
     review_request,
+    review_request_cron,
     review_request_mail,
     review_rule,
     stock_picking,

@@ -14,7 +14,7 @@ OPTOUT_SCOPE = "review_request.optout"
 class ReviewRequest(models.Model):
     """Mail side of a review request: links, composition, opt-out, replies."""
 
-    _inherit = "review.request"
+    _inherit = "review.request"  # pylint: disable=consider-merging-classes-inherited
 
     body_preview = fields.Html(
         string="Preview", compute="_compute_body_preview", sanitize=False, readonly=True

@@ -24,7 +24,8 @@ FEE_PRODUCTS = {
 }
 
 
-# one file per concern on sale.order: release/automation in sale_order.py, the import here
+# one file per concern on sale.order: automation in sale_order.py, release in
+# sale_order_release.py, after delivery in sale_order_delivery.py, the import here
 class SaleOrder(models.Model):
     _inherit = "sale.order"  # pylint: disable=consider-merging-classes-inherited
 

@@ -1,18 +1,9 @@
-import logging
-from datetime import datetime, timedelta, timezone
-
-from markupsafe import Markup
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..adapters.paypal import PayPalAdapter, PayPalSettings
 from ..services.bank_csv import FIELDS, CsvMapping
 
-_logger = logging.getLogger(__name__)
-
 PAYPAL_URL = "https://api-m.paypal.com"
-PAYPAL_START = timedelta(days=30)  # how far back the first PayPal import reads
 
 
 class ShopPaymentAccount(models.Model):
@@ -165,19 +156,6 @@ class ShopPaymentAccount(models.Model):
             default_currency=self.journal_id.currency_id.name or self.company_id.currency_id.name,
         )
 
-    @api.private
-    def _get_paypal_adapter(self):
-        """The PayPal adapter of this account (the one I/O seam, replaced in tests)."""
-        self.ensure_one()
-        account = self.sudo()
-        settings = PayPalSettings(
-            client_id=account.paypal_client_id or "",
-            client_secret=account.paypal_client_secret or "",
-            base_url=(self.paypal_api_url or PAYPAL_URL).rstrip("/"),
-            account=self.account_identifier or f"paypal-{self.id}",
-        )
-        return PayPalAdapter(settings)
-
     # --- import ----------------------------------------------------------------
 
     @api.private
@@ -211,125 +189,3 @@ class ShopPaymentAccount(models.Model):
             )
             lines = statement.line_ids
         return lines, len(transactions) - len(new)
-
-    @api.model
-    def _cron_import_paypal(self, batch_size=10):
-        """Import up to ``batch_size`` PayPal windows per account, one commit per window."""
-        accounts = self.search([("kind", "=", "paypal")])
-        cron = self.env["ir.cron"]
-        cron._commit_progress(remaining=len(accounts))
-        for account in accounts:
-            locked = account._shop_try_lock_for_update()
-            if locked:
-                locked._import_paypal(batch_size)
-            if not cron._commit_progress(1):
-                break
-
-    @api.private
-    def _import_paypal(self, max_windows):
-        """Store the windows after the cursor; a failure is stored on the account."""
-        self.ensure_one()
-        now = fields.Datetime.now()
-        cursor = self.paypal_cursor_date or (now - PAYPAL_START)
-        try:
-            adapter = self._get_paypal_adapter()
-            for count, window in enumerate(adapter.fetch_windows(_aware(cursor), _aware(now)), 1):
-                with self.env.cr.savepoint():
-                    name = self.env._(
-                        "PayPal %(start)s to %(end)s", start=window.start, end=window.end
-                    )
-                    lines, _known = self._import_transactions(window.transactions, name)
-                    self.write({"paypal_cursor_date": _naive(window.end)})
-                    lines._shop_match()
-                # the window and its cursor are committed together
-                self.env["ir.cron"]._commit_progress()
-                if count >= max_windows:
-                    self.env.ref("shop_connector.ir_cron_import_paypal")._trigger()
-                    break
-        except Exception as exc:  # noqa: BLE001 - backend boundary, recorded on the account
-            _logger.warning("Payment account %s: PayPal import failed: %s", self.name, exc)
-            self.write(
-                {
-                    "state": "error",
-                    "last_error": f"{type(exc).__name__}: {exc}",
-                    "last_sync_date": now,
-                }
-            )
-        else:
-            self.write({"state": "ok", "last_error": False, "last_sync_date": now})
-
-    # --- cases -----------------------------------------------------------------
-
-    @api.model
-    def _cron_open_unmatched_cases(self, batch_size=50):
-        """One team inbox case per incoming payment left unmatched for too long."""
-        today = fields.Date.context_today(self)
-        due = self.env["account.bank.statement.line"]
-        for account in self.search([("unmatched_case_days", ">", 0)]):
-            due |= due.search(
-                [
-                    ("shop_payment_account_id", "=", account.id),
-                    ("shop_transaction_kind", "=", "payment"),
-                    ("amount", ">", 0),
-                    ("is_reconciled", "=", False),
-                    ("shop_case_id", "=", False),
-                    ("date", "<=", today - timedelta(days=account.unmatched_case_days)),
-                ],
-                order="date, id",
-            )
-        cron = self.env["ir.cron"]
-        cron._commit_progress(remaining=len(due))
-        for line in due[:batch_size]:
-            locked = line._shop_try_lock_for_update().filtered(lambda rec: not rec.shop_case_id)
-            if locked:
-                locked.shop_payment_account_id._open_unmatched_case_safely(locked)
-            if not cron._commit_progress(1):
-                break
-
-    def _open_unmatched_case_safely(self, line):
-        """Open the case of ``line``; a failure is written on the movement (its list shows
-        why) and the next run tries again, the other movements go on."""
-        try:
-            with self.env.cr.savepoint():
-                self._open_unmatched_case(line)
-        except Exception as exc:  # noqa: BLE001 - unit-of-work boundary, recorded
-            _logger.warning(
-                "Payment account %s: no case for movement %s: %s", self.name, line.id, exc
-            )
-            line.shop_match_reason = self.env._(
-                "Opening a case for this payment failed (tried again tomorrow): %s",
-                f"{type(exc).__name__}: {exc}",
-            )
-
-    def _open_unmatched_case(self, line):
-        self.ensure_one()
-        case = (
-            self.env["crm.shop.case"]
-            .sudo()
-            .create(
-                {
-                    "name": self.env._(
-                        "Unmatched payment %(amount)s %(currency)s from %(payer)s",
-                        amount=line.amount,
-                        currency=line.currency_id.name,
-                        payer=line.partner_name or "?",
-                    ),
-                    "queue_id": self.env["crm.shop.queue"]
-                    ._shop_exception_queue(line.company_id, self.queue_id)
-                    .id,
-                    "company_id": line.company_id.id,
-                    "partner_id": line.partner_id.id,
-                    "description": Markup("<p>%s</p><p>%s</p>")
-                    % (line.payment_ref or "", line.shop_match_reason or ""),
-                }
-            )
-        )
-        line.shop_case_id = case
-
-
-def _aware(value):
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
-
-
-def _naive(value: datetime):
-    return value.astimezone(timezone.utc).replace(tzinfo=None)

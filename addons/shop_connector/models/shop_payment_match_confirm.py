@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError
 class ShopPaymentMatch(models.Model):
     """Confirming a proposal: access check, differences (credit or write-off), booking."""
 
-    _inherit = "shop.payment.match"
+    _inherit = "shop.payment.match"  # pylint: disable=consider-merging-classes-inherited
 
     amount_due = fields.Monetary(
         string="Amount due",

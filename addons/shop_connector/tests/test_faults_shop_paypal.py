@@ -30,8 +30,8 @@ from .payment_common import ShopPaymentCase
 CLIENT_TIMEOUT = 0.5
 HANG = 2.0  # a hanging answer comes after the client gave up
 ORDERS_PATH = "/admin/api/2024-07/orders.json"
-BACKEND_LOGGER = "odoo.addons.shop_connector.models.shop_backend"
-ACCOUNT_LOGGER = "odoo.addons.shop_connector.models.shop_payment_account"
+BACKEND_LOGGER = "odoo.addons.shop_connector.models.shop_backend_fetch"
+ACCOUNT_LOGGER = "odoo.addons.shop_connector.models.shop_payment_account_paypal"
 
 
 class ScriptedServer:

@@ -152,7 +152,7 @@ class TestPayPalImport(ShopPaymentCase):
             "transaction_details"
         ]
 
-    @mute_logger("odoo.addons.shop_connector.models.shop_payment_account")
+    @mute_logger("odoo.addons.shop_connector.models.shop_payment_account_paypal")
     def _run_with(self, fake):
         patcher = patch.object(
             type(self.env["shop.payment.account"]), "_get_paypal_adapter", lambda account: fake

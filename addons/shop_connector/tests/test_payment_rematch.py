@@ -199,7 +199,7 @@ class TestPaymentRematch(ShopRematchMixin, ShopPaymentCase, ShopConnectorCase):
         with (
             patch.object(account_class, "_open_unmatched_case", failing),
             self.assertLogs(
-                "odoo.addons.shop_connector.models.shop_payment_account", "WARNING"
+                "odoo.addons.shop_connector.models.shop_payment_account_cases", "WARNING"
             ) as logged,
         ):
             self._run_cron("shop_connector.ir_cron_open_unmatched_cases")
