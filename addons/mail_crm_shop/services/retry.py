@@ -36,10 +36,11 @@ def decide_retry(
     if isinstance(exc, PermanentError) or attempts >= max_attempts:
         return RetryDecision("failed", attempts, None)
     delay = min(base_delay * (2 ** (attempts - 1)), max_delay)
-    return RetryDecision("error", attempts, now + max(delay, min(asked_wait(exc), max_delay)))
+    return RetryDecision("error", attempts, now + max(delay, asked_wait(exc, max_delay)))
 
 
-def asked_wait(exc: BaseException) -> timedelta:
-    """The wait the other side asked for before a retry (``Retry-After``), else none."""
+def asked_wait(exc: BaseException, limit: timedelta = timedelta(hours=12)) -> timedelta:
+    """The wait the other side asked for before a retry (a :class:`TransientError`'s
+    ``retry_after``), at most ``limit``; none for other errors."""
     seconds = getattr(exc, "retry_after", None) if isinstance(exc, TransientError) else None
-    return timedelta(seconds=seconds) if seconds and seconds > 0 else timedelta(0)
+    return min(timedelta(seconds=seconds), limit) if seconds and seconds > 0 else timedelta(0)

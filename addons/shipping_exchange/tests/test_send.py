@@ -7,7 +7,7 @@ from odoo.tests import tagged
 
 from odoo.addons.mail_crm_shop.services.errors import TransientError
 
-from ..adapters.http import HttpResult
+from ..adapters.http import HttpResult, RateLimited
 from .common import FakeTransport, ShippingExchangeCase
 
 T0 = datetime(2026, 11, 20, 8, 0)
@@ -81,6 +81,25 @@ class TestSend(ShippingExchangeCase):
         self._run_cron("ir_cron_send", when + timedelta(minutes=1))
         self.assertEqual(self.record.state, "sent")
         self.assertEqual(len(broken.uploads), 1)
+
+    def test_rate_limited_api_is_retried_after_the_wait_it_asked_for(self):
+        """A carrier API answering 429 with ``Retry-After: 3600`` is asked again after the
+        hour, not after the usual five minutes (which it would only refuse again)."""
+        self.profile.transport = "api"
+        limited = RateLimited("429 Too Many Requests", retry_after=3600)
+        accepted = HttpResult(202, b"", "text/plain")
+        broken = self._use_transport(FakeTransport(fail_with=limited, result=accepted))
+        self._run_cron("ir_cron_send", T0)
+        self.assertEqual(self.record.state, "error")
+        self.assertEqual(self.record.next_attempt_date, T0 + timedelta(hours=1))
+        self.assertIn("429", self.record.last_error)
+        broken.fail_with = RateLimited("429 Too Many Requests", retry_after=None)
+        self._run_cron("ir_cron_send", T0 + timedelta(hours=1))
+        self.assertEqual(self.record.attempt_count, 2)  # no wait named: the backoff
+        self.assertEqual(self.record.next_attempt_date, T0 + timedelta(hours=1, minutes=10))
+        broken.fail_with = None
+        self._run_cron("ir_cron_send", self.record.next_attempt_date)
+        self.assertEqual(self.record.state, "sent")
 
     def test_bad_delivery_data_fails_at_once(self):
         transport = self._use_transport(FakeTransport())

@@ -5,6 +5,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
 
+from odoo.addons.mail_crm_shop.services.retry import asked_wait
+
 from ..adapters.shops.amazon import AmazonAdapter, AmazonSettings
 from ..adapters.shops.ebay import EbayAdapter, EbaySettings
 from ..adapters.shops.gambio import GambioAdapter, GambioSettings
@@ -67,7 +69,11 @@ class ShopBackend(models.Model):
                     break
         except Exception as exc:  # noqa: BLE001 - the backend is the unit of work, recorded
             _logger.info("Order import of shop %s failed: %s", self.id, exc)
-            self.write({"state": "error", "last_error": f"{type(exc).__name__}: {exc}"})
+            vals = {"state": "error", "last_error": f"{type(exc).__name__}: {exc}"}
+            wait = asked_wait(exc)
+            if wait:  # the shop asked to wait (Retry-After): the next run is not before
+                vals["next_sync_date"] = max(self.next_sync_date, fields.Datetime.now() + wait)
+            self.write(vals)
             return False
         self.write({"state": "ok", "last_error": False, "last_sync_date": fields.Datetime.now()})
         return True

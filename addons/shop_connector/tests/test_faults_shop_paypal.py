@@ -18,6 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
+from freezegun import freeze_time
+
+from odoo import fields
 from odoo.tests import tagged
 from odoo.tests.common import _super_send
 from odoo.tools import mute_logger
@@ -39,7 +42,7 @@ class ScriptedServer:
 
     ``faults`` is a list of ``(path, kind)``; the first one matching a request's path is
     used up by it: ``hang`` (answer after ``HANG`` seconds), ``truncated`` (the normal
-    answer cut in half), or an HTTP status such as 429 or 500.
+    answer cut in half), an HTTP status such as 429 or 500, or ``(status, Retry-After)``.
     """
 
     def __init__(self):
@@ -89,6 +92,9 @@ class ScriptedServer:
         fault = self._take_fault(parts.path)
         if isinstance(fault, int):
             self._send(request, fault, {"Retry-After": "0"}, b'{"errors": "scripted"}')
+            return
+        if isinstance(fault, tuple):  # (status, Retry-After)
+            self._send(request, fault[0], {"Retry-After": fault[1]}, b'{"errors": "scripted"}')
             return
         status, headers, data = self.routes[parts.path](query, body)
         if fault == "hang":
@@ -231,6 +237,46 @@ class TestFaultsShopImport(KeepClientTimeouts, ShopConnectorCase):
         self.assertFalse(self.backend.last_error)
         self._process()
         self.assertEqual(self._books(), {str(5531234560000 + n): ("done", 1) for n in (1, 2, 3)})
+
+    def test_rate_limited_shop_is_fetched_after_its_wait_and_the_others_go_on(self):
+        """A shop answering 429 with ``Retry-After: 7200``: the run neither sleeps nor asks
+        again, the shop's next import is not before the two hours, and the next shop of the
+        same run is fetched; once the wait is over the orders come in."""
+        other_server = ScriptedServer()
+        other_server.routes[ORDERS_PATH] = lambda query, body: (
+            200,
+            {},
+            json.dumps({"orders": [_order(9)]}).encode(),
+        )
+        other_server.start()
+        self.addCleanup(other_server.stop)
+        other = self._create_shopify_backend(  # after "Shopify DE" in the run's order
+            name="Shopify EU", api_url=other_server.url, api_secret="shpat_other"
+        )
+        self.pages = [[_order(1)]]
+        self.server.faults = [(ORDERS_PATH, (429, "7200"))]
+        started = fields.Datetime.now()
+        self._import()
+        self.assertEqual(self.backend.state, "error")
+        self.assertIn("asks to wait 7200 s", self.backend.last_error)
+        self.assertEqual(len(self.server.requests), 1, "refused once, not asked again")
+        wait_over = self.backend.next_sync_date
+        self.assertGreaterEqual(wait_over, started + timedelta(hours=2))
+        self.assertLess(wait_over, fields.Datetime.now() + timedelta(hours=2, minutes=1))
+        self.assertEqual(other.state, "ok", other.last_error)
+        self.assertEqual(self._imports(other).mapped("external_id"), [str(5531234560009)])
+
+        self._run_import_cron()  # still waiting: the shop is not asked
+        self.assertEqual(len(self.server.requests), 1)
+        with freeze_time(wait_over + timedelta(seconds=1)):
+            self._run_import_cron()
+        self.assertEqual(self.backend.state, "ok", self.backend.last_error)
+        self.assertEqual(self._imports(self.backend).mapped("external_id"), [str(5531234560001)])
+
+    @mute_logger(BACKEND_LOGGER)
+    def _run_import_cron(self):
+        self._run_cron("shop_connector.ir_cron_import")
+        self.env.invalidate_all()
 
 
 # --- PayPal ---------------------------------------------------------------------------
