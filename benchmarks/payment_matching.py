@@ -60,7 +60,8 @@ from backoffice import db_options, drop_database, odoo_command, odoo_status  # n
 
 import tests.conftest  # noqa: E402, F401 - mounts the addons as shopaddons.*
 from benchmarks.harness import Result, report, stopwatch  # noqa: E402
-from shopaddons.shop_connector.services.matching import Candidate, match_all  # noqa: E402
+from shopaddons.shop_connector.services.matching import match_all  # noqa: E402
+from shopaddons.shop_connector.services.matching_types import Candidate  # noqa: E402
 from shopaddons.shop_connector.services.payments import BankTransaction  # noqa: E402
 
 SEED = 20260302

@@ -13,7 +13,8 @@ from dataclasses import fields
 import pytest
 
 from shopaddons.mail_crm_shop.services.mail_routing import UnreadableMail, read_headers
-from shopaddons.mail_crm_shop.services.mime import Attachment, ParsedMail, ParseError, parse_message
+from shopaddons.mail_crm_shop.services.mime import ParsedMail, ParseError, parse_message
+from shopaddons.mail_crm_shop.services.mime_body import Attachment
 
 from .corpus import cpython_email_corpus
 

@@ -15,6 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shopaddons.mail_crm_shop.services import archive as arc
+from shopaddons.mail_crm_shop.services.archive_export import build_export, write_export
+from shopaddons.mail_crm_shop.services.archive_export_files import export_file_name
 from shopaddons.mail_crm_shop.services.errors import PermanentError
 
 from ..conftest import ROOT
@@ -274,7 +276,7 @@ def _zip(data: bytes) -> zipfile.ZipFile:
 
 def test_export_holds_the_selected_messages_byte_for_byte():
     entries = _chain(10)  # 7 h apart: 2026-03-02 09:30 ... 2026-03-04 16:30
-    data = arc.build_export(entries, date(2026, 3, 3), date(2026, 3, 3))
+    data = build_export(entries, date(2026, 3, 3), date(2026, 3, 3))
     with _zip(data) as archive:
         names = archive.namelist()
         files = [n for n in names if n.startswith("eml/")]
@@ -303,7 +305,7 @@ def test_export_index_opens_in_german_excel():
         subject='=HYPERLINK("http://evil"); Größe',
         case="CASE/0002",
     )
-    with _zip(arc.build_export(entries, date(2026, 1, 1), date(2026, 12, 31))) as archive:
+    with _zip(build_export(entries, date(2026, 1, 1), date(2026, 12, 31))) as archive:
         raw_csv = archive.read("index.csv")
     assert raw_csv.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw_csv.decode("utf-8-sig")), delimiter=";"))
@@ -328,8 +330,8 @@ def test_export_index_opens_in_german_excel():
 
 def test_export_is_deterministic():
     entries = _chain(4)
-    first = arc.build_export(entries, date(2026, 1, 1), date(2026, 12, 31))
-    assert first == arc.build_export(list(reversed(entries)), date(2026, 1, 1), date(2026, 12, 31))
+    first = build_export(entries, date(2026, 1, 1), date(2026, 12, 31))
+    assert first == build_export(list(reversed(entries)), date(2026, 1, 1), date(2026, 12, 31))
     with _zip(first) as archive:
         assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
@@ -338,14 +340,14 @@ def test_export_refuses_a_broken_chain():
     entries = _chain(4)
     entries[2] = dataclasses.replace(entries[2], raw=b"tampered")
     with pytest.raises(PermanentError, match="sequence 3: content changed"):
-        arc.build_export(entries, date(2026, 1, 1), date(2026, 12, 31))
+        build_export(entries, date(2026, 1, 1), date(2026, 12, 31))
 
 
 def test_export_of_a_slice_needs_its_predecessor():
     entries = _chain(10)
     with pytest.raises(PermanentError, match="chain hash before sequence 5"):
-        arc.build_export(entries[4:], date(2026, 3, 3), date(2026, 3, 4))
-    data = arc.build_export(
+        build_export(entries[4:], date(2026, 3, 3), date(2026, 3, 4))
+    data = build_export(
         entries[4:], date(2026, 3, 3), date(2026, 3, 4), prev_chain_hash=entries[3].chain_hash
     )
     manifest = json.loads(_zip(data).read("manifest.json"))
@@ -355,7 +357,7 @@ def test_export_of_a_slice_needs_its_predecessor():
 
 def test_export_refuses_reversed_dates():
     with pytest.raises(PermanentError, match="date_from"):
-        arc.build_export(_chain(1), date(2026, 2, 1), date(2026, 1, 1))
+        build_export(_chain(1), date(2026, 2, 1), date(2026, 1, 1))
 
 
 # --- the auditor's check command ---------------------------------------------------------
@@ -386,7 +388,7 @@ def _rewrite(data: bytes, change) -> bytes:
 def export_zip(tmp_path):
     entries = _chain(6)
     path = tmp_path / "export.zip"
-    path.write_bytes(arc.build_export(entries, date(2026, 3, 3), date(2026, 3, 4)))
+    path.write_bytes(build_export(entries, date(2026, 3, 3), date(2026, 3, 4)))
     return path, entries
 
 
@@ -399,7 +401,7 @@ def test_verify_script_says_ok_for_an_intact_export(export_zip):
 
 def test_verify_script_finds_a_changed_byte(export_zip, tmp_path):
     path, entries = export_zip
-    victim = arc.export_file_name(entries[3])
+    victim = export_file_name(entries[3])
 
     def flip(name, content):
         return content.replace(b"Hallo", b"Hallo!") if name == victim else content
@@ -428,7 +430,7 @@ def test_verify_script_finds_a_removed_entry(export_zip, tmp_path):
     done = _run_verify(broken)
     assert (done.returncode, done.stdout.split(":")[0]) == (
         1,
-        f"BROKEN entry 5 ({arc.export_file_name(entries[4])})",
+        f"BROKEN entry 5 ({export_file_name(entries[4])})",
     )
     assert "gap in sequence" in done.stdout
 
@@ -459,7 +461,7 @@ def test_verify_script_rejects_garbage(tmp_path):
 def test_the_check_script_travels_in_the_export_and_verifies_it(tmp_path):
     path = tmp_path / "export.zip"
     path.write_bytes(
-        arc.build_export(
+        build_export(
             _chain(3),
             date(2026, 1, 1),
             date(2026, 12, 31),
@@ -504,18 +506,18 @@ def test_write_export_streams_from_a_generator(tmp_path):
 
     path = tmp_path / "stream.zip"
     with path.open("wb") as out:
-        manifest = arc.write_export(out, load(), date(2026, 3, 3), date(2026, 3, 3))
+        manifest = write_export(out, load(), date(2026, 3, 3), date(2026, 3, 3))
     assert [e["sequence"] for e in manifest["entries"]] == [3, 4, 5, 6]
     assert manifest["entries"][0]["size"] == len(entries[2].raw)
     assert loaded == [1, 2, 3, 4, 5, 6, 7]  # stops at the first entry after the period
-    assert path.read_bytes() == arc.build_export(entries, date(2026, 3, 3), date(2026, 3, 3))
+    assert path.read_bytes() == build_export(entries, date(2026, 3, 3), date(2026, 3, 3))
     assert _run_verify(path).returncode == 0
 
 
 def test_an_empty_period_exports_an_empty_but_valid_archive(tmp_path):
     entries = _chain(3)
     path = tmp_path / "empty.zip"
-    path.write_bytes(arc.build_export(entries, date(2027, 1, 1), date(2027, 1, 31)))
+    path.write_bytes(build_export(entries, date(2027, 1, 1), date(2027, 1, 31)))
     manifest = json.loads(_zip(path.read_bytes()).read("manifest.json"))
     assert (manifest["entry_count"], manifest["last_chain_hash"]) == (0, entries[-1].chain_hash)
     assert _run_verify(path).returncode == 0
@@ -550,7 +552,7 @@ def test_a_removed_content_without_tombstone_still_breaks_the_chain():
 
 def test_export_lists_a_tombstone_without_file_with_its_deletion():
     entries = _with_tombstone(_chain(6), 3)
-    data = arc.build_export(entries, date(2026, 3, 3), date(2026, 3, 4))
+    data = build_export(entries, date(2026, 3, 3), date(2026, 3, 4))
     with _zip(data) as archive:
         names = archive.namelist()
         manifest = json.loads(archive.read("manifest.json"))
@@ -558,7 +560,7 @@ def test_export_lists_a_tombstone_without_file_with_its_deletion():
             csv.reader(io.StringIO(archive.read("index.csv").decode("utf-8-sig")), delimiter=";")
         )
         readme = archive.read("README.txt").decode()
-    assert arc.export_file_name(entries[3]) not in names
+    assert export_file_name(entries[3]) not in names
     assert len([n for n in names if n.startswith("eml/")]) == 3
     item = next(e for e in manifest["entries"] if e["sequence"] == 4)
     assert item["file"] is None
@@ -574,14 +576,14 @@ def test_export_lists_a_tombstone_without_file_with_its_deletion():
     by_sequence = {row[0]: row for row in rows[1:]}
     assert by_sequence["4"][6:8] == [entries[3].sha256, entries[3].chain_hash]
     assert by_sequence["4"][-2:] == ["", "deleted on 2037-01-05 approved by Berta Beleg"]
-    assert by_sequence["5"][-2:] == [arc.export_file_name(entries[4]), ""]
+    assert by_sequence["5"][-2:] == [export_file_name(entries[4]), ""]
     assert "1 of these messages were deleted" in readme
 
 
 def test_verify_script_checks_the_chain_through_a_tombstone(tmp_path):
     entries = _with_tombstone(_chain(6), 3)
     path = tmp_path / "deleted.zip"
-    path.write_bytes(arc.build_export(entries, date(2026, 3, 3), date(2026, 3, 4)))
+    path.write_bytes(build_export(entries, date(2026, 3, 3), date(2026, 3, 4)))
     done = _run_verify(path)
     assert done.returncode == 0, done.stdout
     assert done.stdout.split()[:2] == ["OK", "4"]
@@ -611,7 +613,7 @@ def test_verify_script_checks_the_chain_through_a_tombstone(tmp_path):
 def test_verify_script_refuses_an_incomplete_tombstone(tmp_path, change):
     entries = _with_tombstone(_chain(6), 3)
     path = tmp_path / "deleted.zip"
-    path.write_bytes(arc.build_export(entries, date(2026, 3, 3), date(2026, 3, 4)))
+    path.write_bytes(build_export(entries, date(2026, 3, 3), date(2026, 3, 4)))
 
     def edit(name, content):
         if name != "manifest.json":
@@ -629,12 +631,12 @@ def test_verify_script_refuses_an_incomplete_tombstone(tmp_path, change):
 
 def test_verify_script_refuses_a_hidden_file_of_a_deleted_entry(tmp_path):
     entries = _with_tombstone(_chain(6), 3)
-    data = arc.build_export(entries, date(2026, 3, 3), date(2026, 3, 4))
+    data = build_export(entries, date(2026, 3, 3), date(2026, 3, 4))
     out = io.BytesIO()
     with _zip(data) as src, zipfile.ZipFile(out, "w") as dst:
         for info in src.infolist():
             dst.writestr(info.filename, src.read(info.filename))
-        dst.writestr(arc.export_file_name(entries[3]), _raw(4))
+        dst.writestr(export_file_name(entries[3]), _raw(4))
     path = tmp_path / "hidden.zip"
     path.write_bytes(out.getvalue())
     done = _run_verify(path)

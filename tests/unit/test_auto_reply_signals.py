@@ -12,7 +12,8 @@ from shopaddons.mail_crm_shop.services.mail_routing import (
     case_token_from_addresses,
     read_headers,
 )
-from shopaddons.mail_crm_shop.services.mime import detect_auto_reason, parse_message
+from shopaddons.mail_crm_shop.services.mime import parse_message
+from shopaddons.mail_crm_shop.services.mime_auto import detect_auto_reason
 
 OWN = ("service@shop.test",)
 CUSTOMER = (

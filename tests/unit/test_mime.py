@@ -11,18 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shopaddons.mail_crm_shop.services.errors import PermanentError
-from shopaddons.mail_crm_shop.services.mime import (
-    Attachment,
-    ParsedMail,
-    ParseError,
-    add_case_token,
-    decode_bytes,
-    decode_header_text,
-    extract_case_token,
-    html_to_text,
-    normalize_message_id,
-    parse_message,
-)
+from shopaddons.mail_crm_shop.services.mime import ParsedMail, ParseError, parse_message
+from shopaddons.mail_crm_shop.services.mime_body import Attachment, html_to_text
+from shopaddons.mail_crm_shop.services.mime_case_tokens import add_case_token, extract_case_token
+from shopaddons.mail_crm_shop.services.mime_headers import normalize_message_id
+from shopaddons.mail_crm_shop.services.mime_text import decode_bytes, decode_header_text
 
 from ..conftest import DATA_DIR
 

@@ -7,14 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from shopaddons.shop_connector.services.matching import (
-    POINTS,
-    Candidate,
-    CandidateIndex,
-    MatchSettings,
-    match_all,
-    match_transaction,
-)
+from shopaddons.shop_connector.services.matching import match_all, match_transaction
+from shopaddons.shop_connector.services.matching_index import CandidateIndex
+from shopaddons.shop_connector.services.matching_types import POINTS, Candidate, MatchSettings
 from shopaddons.shop_connector.services.payments import BankTransaction
 
 D = Decimal

@@ -8,7 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from shopaddons.shop_connector.services.matching import Candidate, CandidateIndex, match_transaction
+from shopaddons.shop_connector.services.matching import match_transaction
+from shopaddons.shop_connector.services.matching_index import CandidateIndex
+from shopaddons.shop_connector.services.matching_types import Candidate
 from shopaddons.shop_connector.services.payments import BankTransaction
 
 D = Decimal

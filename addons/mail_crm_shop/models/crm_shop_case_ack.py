@@ -18,7 +18,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 
 from ..services import auto_ack
-from ..services.mime import add_case_token
+from ..services.mime_case_tokens import add_case_token
 from .crm_shop_search_document import DEFER_KEY
 
 _logger = logging.getLogger(__name__)

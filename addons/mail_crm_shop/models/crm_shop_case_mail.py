@@ -11,7 +11,7 @@ from odoo.tools import email_normalize, email_normalize_all
 
 from ..services.errors import PermanentError
 from ..services.mail_routing import case_reply_address
-from ..services.mime import add_case_token
+from ..services.mime_case_tokens import add_case_token
 
 _logger = logging.getLogger(__name__)
 

@@ -48,7 +48,7 @@ class AckInput:
     """What the decision needs to know about the mail that opened a case."""
 
     sender: str | None  # the From address as received
-    is_auto_reply: bool  # any automatic mail (``mime.detect_auto_reason``)
+    is_auto_reply: bool  # any automatic mail (``mime_auto.detect_auto_reason``)
     is_bounce: bool
     suppress_auto_response: bool  # List-Id or X-Auto-Response-Suppress (see below)
     own_addresses: Collection[str]  # our mailboxes, aliases, catchall...

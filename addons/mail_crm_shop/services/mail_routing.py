@@ -16,7 +16,7 @@ What is decided here, and why only this:
   ago, else it opens a new case (``reopen_days = 0``: always a new case). An automatic
   reply never reopens a case.
 * Automatic replies, bounces and mail loops are flagged so nobody answers them
-  automatically; the signals are those of :func:`.mime.detect_auto_reason`.
+  automatically; the signals are those of :func:`.mime_auto.detect_auto_reason`.
 
 Only headers are read here; bodies, charsets and attachments are parsed by Odoo's mail
 gateway. Nothing here does I/O or reads the clock.
@@ -37,7 +37,8 @@ from email.parser import BytesHeaderParser
 from email.utils import format_datetime, formataddr, getaddresses
 
 from .errors import PermanentError
-from .mime import detect_auto_reason, extract_case_token, normalize_case_number
+from .mime_auto import detect_auto_reason
+from .mime_case_tokens import extract_case_token, normalize_case_number
 
 MESSAGE_ID_RE = re.compile(r"<[^<>\s]+>")
 # Headers of which at least one is present in every real mail (RFC 5322 requires Date
@@ -342,7 +343,7 @@ def _recipients(message) -> tuple[str, ...]:
 
 
 def _header_values(message) -> dict[str, list[str]]:
-    """Lower-case header names and their raw values, as :func:`.mime.detect_auto_reason`
+    """Lower-case header names and their raw values, as :func:`.mime_auto.detect_auto_reason`
     reads them."""
     headers: dict[str, list[str]] = {}
     for name, value in message.items():

@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 import re
 
-from .mime import CASE_NUMBER_RE, CASE_TOKEN_RE
+from .mime_case_tokens import CASE_NUMBER_RE, CASE_TOKEN_RE
 
 MAX_CANDIDATES = 5
 # the text read from the body (after tags are removed) and the HTML read to get it

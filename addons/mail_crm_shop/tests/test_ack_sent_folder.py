@@ -15,7 +15,7 @@ from freezegun import freeze_time
 
 from odoo.tests import tagged
 
-from ..services.mime import extract_case_token
+from ..services.mime_case_tokens import extract_case_token
 from .test_mail_ingest import MailIngestCommon, read_mail
 
 NOW = datetime(2026, 3, 4, 9, 0)

@@ -9,7 +9,7 @@ from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import MockEmail
 
-from ..services.mime import extract_case_token
+from ..services.mime_case_tokens import extract_case_token
 from .test_mail_ingest import MailIngestCommon, read_mail
 
 NOW = datetime(2026, 3, 4, 9, 0)

@@ -6,13 +6,15 @@ from datetime import date
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..services import archive
+from ..services import archive_export
 from ..services.errors import PermanentError
 
 _logger = logging.getLogger(__name__)
 # the auditor's check command, shipped inside every export when the repository is at hand
 CHECK_SCRIPT = os.path.normpath(
-    os.path.join(os.path.dirname(__file__), "..", "..", "..", "scripts", archive.CHECK_SCRIPT_NAME)
+    os.path.join(
+        os.path.dirname(__file__), "..", "..", "..", "scripts", archive_export.CHECK_SCRIPT_NAME
+    )
 )
 
 
@@ -40,7 +42,7 @@ class CrmShopArchiveExport(models.TransientModel):
 
         with tempfile.TemporaryFile() as out:
             try:
-                manifest = archive.write_export(
+                manifest = archive_export.write_export(
                     out, entries(), self.date_from, self.date_to, check_script=_check_script()
                 )
             except PermanentError as exc:

@@ -4,7 +4,8 @@ from decimal import Decimal
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..services.matching import MatchSettings, match_all
+from ..services.matching import match_all
+from ..services.matching_types import MatchSettings
 
 _logger = logging.getLogger(__name__)
 

@@ -3,7 +3,8 @@ from decimal import Decimal
 
 from odoo import api, models
 
-from ..services.matching import Candidate, rf_is_valid
+from ..services.matching_normalise import rf_is_valid
+from ..services.matching_types import Candidate
 
 CANDIDATE_INVOICE_FIELDS = [
     "name",
