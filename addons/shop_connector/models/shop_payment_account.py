@@ -36,6 +36,13 @@ class ShopPaymentAccount(models.Model):
     paypal_cursor_date = fields.Datetime(
         string="Imported up to", copy=False, help="The next PayPal import continues here."
     )
+    paypal_wait_until = fields.Datetime(
+        string="PayPal asked to wait until",
+        readonly=True,
+        copy=False,
+        help="PayPal refused an import for now and asked to wait (rate limit): the next "
+        "scheduled import of this account does not start before.",
+    )
     state = fields.Selection(
         [("draft", "Not imported yet"), ("ok", "Connected"), ("error", "Error")],
         default="draft",
@@ -120,7 +127,9 @@ class ShopPaymentAccount(models.Model):
         return action
 
     def action_import_now(self):
-        """Run the PayPal import cron soon (it commits per window, a button must not)."""
+        """Run the PayPal import cron soon (it commits per window, a button must not), also
+        for an account PayPal asked to wait: the person asking decides."""
+        self.filtered("paypal_wait_until").write({"paypal_wait_until": False})
         self.env.ref("shop_connector.ir_cron_import_paypal")._trigger()
         return {
             "type": "ir.actions.client",

@@ -2,6 +2,9 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from odoo import api, fields, models
+from odoo.fields import Domain
+
+from odoo.addons.mail_crm_shop.services.retry import asked_wait
 
 from ..adapters.paypal import PayPalAdapter, PayPalSettings
 from .shop_payment_account import PAYPAL_URL
@@ -32,7 +35,13 @@ class ShopPaymentAccount(models.Model):
     @api.model
     def _cron_import_paypal(self, batch_size=10):
         """Import up to ``batch_size`` PayPal windows per account, one commit per window."""
-        accounts = self.search([("kind", "=", "paypal")])
+        accounts = self.search(
+            Domain("kind", "=", "paypal")
+            & (
+                Domain("paypal_wait_until", "=", False)
+                | Domain("paypal_wait_until", "<=", fields.Datetime.now())
+            )
+        )
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=len(accounts))
         for account in accounts:
@@ -65,15 +74,24 @@ class ShopPaymentAccount(models.Model):
                     break
         except Exception as exc:  # noqa: BLE001 - backend boundary, recorded on the account
             _logger.warning("Payment account %s: PayPal import failed: %s", self.name, exc)
+            wait = asked_wait(exc)  # a rate limit: the next run is not before its end
             self.write(
                 {
                     "state": "error",
                     "last_error": f"{type(exc).__name__}: {exc}",
                     "last_sync_date": now,
+                    "paypal_wait_until": fields.Datetime.now() + wait if wait else False,
                 }
             )
         else:
-            self.write({"state": "ok", "last_error": False, "last_sync_date": now})
+            self.write(
+                {
+                    "state": "ok",
+                    "last_error": False,
+                    "last_sync_date": now,
+                    "paypal_wait_until": False,
+                }
+            )
 
 
 def _aware(value):

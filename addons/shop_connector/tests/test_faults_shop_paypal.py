@@ -440,3 +440,26 @@ class TestFaultsPayPalImport(KeepClientTimeouts, ShopPaymentCase):
         self._run()
         self.assertEqual(self.account.state, "ok", self.account.last_error)
         self.assertEqual(self._books(), self.EXPECTED)
+
+    def test_rate_limit_waits_as_paypal_asked_unless_a_person_imports_now(self):
+        """PayPal answering 429 with ``Retry-After: 3600``: the run does not wait an hour, the
+        account's scheduled imports do not ask again before it; "Import now" does."""
+        self.server.faults = [(SEARCH_PATH, (429, "3600"))]
+        started = fields.Datetime.now()
+        self._run()
+        self.assertEqual(self.account.state, "error")
+        self.assertIn("429", self.account.last_error)
+        wait_until = self.account.paypal_wait_until
+        self.assertGreaterEqual(wait_until, started + timedelta(hours=1))
+        self.assertLess(wait_until, fields.Datetime.now() + timedelta(hours=1, minutes=1))
+        asked = len(self.server.requests)
+        self._run()  # scheduled: still waiting, PayPal is not asked
+        self.assertEqual(len(self.server.requests), asked)
+        self.assertEqual(self._books(), {})
+
+        self.account.action_import_now()  # a person asks: the wait is lifted
+        self.assertFalse(self.account.paypal_wait_until)
+        self._run()
+        self.assertEqual(self.account.state, "ok", self.account.last_error)
+        self.assertFalse(self.account.paypal_wait_until)
+        self.assertEqual(self._books(), self.EXPECTED)
