@@ -174,7 +174,7 @@ def verify_chain(
     previous_hash = prev_chain_hash
     checked = 0
     for entry in entries:
-        problem = _entry_problem(entry, expected, previous_hash)
+        problem = chain_entry_problem(entry, expected, previous_hash)
         if problem:
             return VerifyResult(False, entry.sequence, problem, checked)
         previous_hash = entry.chain_hash
@@ -183,7 +183,8 @@ def verify_chain(
     return VerifyResult(True, None, "", checked)
 
 
-def _entry_problem(entry: ArchiveEntry, expected: int | None, previous_hash: str) -> str:
+def chain_entry_problem(entry: ArchiveEntry, expected: int | None, previous_hash: str) -> str:
+    """The first reason ``entry`` breaks the chain (sequence, content, hash), or ``""``."""
     if expected is not None and entry.sequence != expected:
         if entry.sequence > expected:
             return f"gap in sequence: expected {expected}, found {entry.sequence}"

@@ -13,14 +13,14 @@ from dataclasses import replace
 from datetime import date, tzinfo
 from typing import BinaryIO
 
-from .archive import DEFAULT_TIMEZONE, GENESIS_HASH, ArchiveEntry, _entry_problem
+from .archive import DEFAULT_TIMEZONE, GENESIS_HASH, ArchiveEntry, chain_entry_problem
 from .archive_export_files import (
-    _index_csv,
-    _json_bytes,
-    _manifest,
-    _readme,
-    _write,
     export_file_name,
+    export_index_csv,
+    export_manifest,
+    export_readme,
+    json_bytes,
+    write_zip_member,
 )
 from .errors import PermanentError
 
@@ -122,13 +122,13 @@ def _write_messages(
         if not exported:
             anchor = previous_hash = _anchor_hash(entry, before, prev_chain_hash)
             expected = entry.sequence
-        problem = _entry_problem(entry, expected, previous_hash)
+        problem = chain_entry_problem(entry, expected, previous_hash)
         if problem:
             raise PermanentError(
                 f"archive export: chain broken at sequence {entry.sequence}: {problem}"
             )
         if entry.tombstone is None:
-            _write(archive, export_file_name(entry), entry.raw)
+            write_zip_member(archive, export_file_name(entry), entry.raw)
         exported.append(replace(entry, raw=b""))
         sizes.append(len(entry.raw))
         previous_hash, expected = entry.chain_hash, entry.sequence + 1
@@ -146,14 +146,14 @@ def _write_listing(
     check_script: bytes | None,
 ) -> dict:
     """Write ``index.csv``, ``manifest.json``, ``README.txt`` (and the check script)."""
-    index = _index_csv(exported)
-    manifest = _manifest(exported, sizes, anchor, date_from, date_to)
+    index = export_index_csv(exported)
+    manifest = export_manifest(exported, sizes, anchor, date_from, date_to)
     manifest["index_sha256"] = hashlib.sha256(index).hexdigest()
-    _write(archive, "index.csv", index)
-    _write(archive, "manifest.json", _json_bytes(manifest))
-    _write(archive, "README.txt", _readme(manifest).encode("utf-8"))
+    write_zip_member(archive, "index.csv", index)
+    write_zip_member(archive, "manifest.json", json_bytes(manifest))
+    write_zip_member(archive, "README.txt", export_readme(manifest).encode("utf-8"))
     if check_script is not None:
-        _write(archive, CHECK_SCRIPT_NAME, bytes(check_script))
+        write_zip_member(archive, CHECK_SCRIPT_NAME, bytes(check_script))
     return manifest
 
 

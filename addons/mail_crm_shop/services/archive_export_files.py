@@ -44,9 +44,10 @@ def export_file_name(entry: ArchiveEntry) -> str:
     return f"eml/{entry.sequence:010d}_{entry.sha256}.eml"
 
 
-def _manifest(
+def export_manifest(
     entries: list[ArchiveEntry], sizes: list[int], anchor: str, date_from: date, date_to: date
 ) -> dict:
+    """The data of ``manifest.json``: format, algorithm, period, hash chain and each entry."""
     return {
         "format": EXPORT_FORMAT,
         "format_version": EXPORT_FORMAT_VERSION,
@@ -86,7 +87,8 @@ def _manifest_entry(entry: ArchiveEntry, size: int) -> dict:
     return item
 
 
-def _index_csv(entries: list[ArchiveEntry]) -> bytes:
+def export_index_csv(entries: list[ArchiveEntry]) -> bytes:
+    """Return ``index.csv``: one line per entry, UTF-8 with BOM, ``;``-separated (Excel)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(INDEX_COLUMNS)
@@ -118,7 +120,8 @@ def _cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_PREFIXES) else value
 
 
-def _readme(manifest: dict) -> str:
+def export_readme(manifest: dict) -> str:
+    """Return the text of ``README.txt`` for the export described by ``manifest``."""
     return (
         "GoBD mail archive export\n"
         "========================\n\n"
@@ -149,11 +152,13 @@ def _deleted_note(count: int) -> str:
     )
 
 
-def _json_bytes(data: dict) -> bytes:
+def json_bytes(data: dict) -> bytes:
+    """Return ``data`` as indented UTF-8 JSON with sorted keys (the same bytes every time)."""
     return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _write(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+def write_zip_member(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    """Write ``data`` as ``name`` into ``archive`` with a fixed timestamp and file mode."""
     info = zipfile.ZipInfo(name, date_time=ZIP_TIMESTAMP)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.create_system = 3  # unix, whatever the exporting machine runs

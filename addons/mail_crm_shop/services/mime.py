@@ -67,19 +67,19 @@ from email.parser import BytesParser
 
 from .errors import PermanentError
 from .mime_auto import detect_auto_reason
-from .mime_body import Attachment, _walk, html_to_text
-from .mime_bounce import _report
+from .mime_body import Attachment, collect_body, html_to_text
+from .mime_bounce import read_delivery_report
 from .mime_case_tokens import extract_case_token
 from .mime_headers import (
-    _PARSE_ERRORS,
-    _addresses,
-    _first,
-    _message_ids,
-    _parse_date,
-    _raw_headers,
+    PARSE_ERRORS,
+    first_header_value,
     normalize_message_id,
+    normalize_message_ids,
+    parse_addresses,
+    parse_header_date,
+    raw_headers,
 )
-from .mime_text import _unescape, decode_header_text
+from .mime_text import decode_header_text, unescape_surrogates
 
 
 class ParseError(PermanentError):
@@ -117,15 +117,15 @@ class ParsedMail:
 
 
 def _build(msg: Message) -> ParsedMail:
-    headers = _raw_headers(msg)
+    headers = raw_headers(msg)
     if not headers:
         raise ParseError("no mail header found")
-    subject = decode_header_text(_first(headers, "subject"))
+    subject = decode_header_text(first_header_value(headers, "subject"))
     from_name, from_address = _sender(headers)
-    body = _walk(msg)
+    body = collect_body(msg)
     body_html = "\n".join(body.html).strip()
     body_text = "\n".join(body.text).strip() or (html_to_text(body_html) if body_html else "")
-    report = _report(msg, headers, from_address, body.attachments)
+    report = read_delivery_report(msg, headers, from_address, body.attachments)
     auto_reason = detect_auto_reason(
         headers,
         subject,
@@ -134,16 +134,22 @@ def _build(msg: Message) -> ParsedMail:
         is_delivery_report=report.is_dsn,
     )
     return ParsedMail(
-        message_id=normalize_message_id(_unescape(_first(headers, "message-id"))),
+        message_id=normalize_message_id(
+            unescape_surrogates(first_header_value(headers, "message-id"))
+        ),
         subject=subject,
         from_address=from_address,
         from_name=from_name,
         to=_header_addresses(headers, "to"),
         cc=_header_addresses(headers, "cc"),
         reply_to=_header_addresses(headers, "reply-to"),
-        in_reply_to=normalize_message_id(_unescape(_first(headers, "in-reply-to"))),
-        references=_message_ids(_unescape(" ".join(headers.get("references", [])))),
-        date=_parse_date(_unescape(_first(headers, "date"))),
+        in_reply_to=normalize_message_id(
+            unescape_surrogates(first_header_value(headers, "in-reply-to"))
+        ),
+        references=normalize_message_ids(
+            unescape_surrogates(" ".join(headers.get("references", [])))
+        ),
+        date=parse_header_date(unescape_surrogates(first_header_value(headers, "date"))),
         body_text=body_text,
         body_html=body_html,
         attachments=tuple(body.attachments),
@@ -159,21 +165,22 @@ def _build(msg: Message) -> ParsedMail:
 
 def _sender(headers: dict[str, list[str]]) -> tuple[str, str | None]:
     """``(name, address)`` of From (else Sender); an unreadable From is kept as the name."""
-    senders = _addresses(headers.get("from", []) or headers.get("sender", []))
+    senders = parse_addresses(headers.get("from", []) or headers.get("sender", []))
     from_name, from_address = senders[0] if senders else ("", None)
     if not from_name and not from_address and headers.get("from"):
-        from_name = decode_header_text(_first(headers, "from"))  # garbage: keep it readable
+        # garbage: keep it readable
+        from_name = decode_header_text(first_header_value(headers, "from"))
     return from_name, from_address
 
 
 def _header_addresses(headers: dict[str, list[str]], name: str) -> tuple[str, ...]:
     """The addresses of header ``name``, each once, in order."""
-    return tuple(dict.fromkeys(a for _n, a in _addresses(headers.get(name, []))))
+    return tuple(dict.fromkeys(a for _n, a in parse_addresses(headers.get(name, []))))
 
 
 def _suppresses_auto_response(headers: dict[str, list[str]]) -> bool:
     """Whether the sender asks for no automatic answer (or the mail comes from a list)."""
-    suppress = _first(headers, "x-auto-response-suppress").strip().lower()
+    suppress = first_header_value(headers, "x-auto-response-suppress").strip().lower()
     is_list = bool(headers.get("list-id"))
     return (bool(suppress) and suppress != "none") or is_list
 
@@ -195,6 +202,6 @@ def parse_message(raw: bytes) -> ParsedMail:
             return _build(msg)
         except ParseError:
             raise
-        except _PARSE_ERRORS as exc:
+        except PARSE_ERRORS as exc:
             last_error = exc
     raise ParseError(f"unreadable message: {last_error!r}") from last_error

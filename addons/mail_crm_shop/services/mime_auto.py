@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 
-from .mime_headers import _first
+from .mime_headers import first_header_value
 
 _AUTO_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"})
 _AUTO_SUBJECT_RE = re.compile(
@@ -16,7 +16,7 @@ _AUTO_SUBJECT_RE = re.compile(
     r"|abwesenheitsnotiz|abwesenheit|réponse automatique|risposta automatica)\b",
     re.IGNORECASE,
 )
-_BOUNCE_LOCALPARTS = ("mailer-daemon", "postmaster")
+BOUNCE_LOCALPARTS = ("mailer-daemon", "postmaster")
 
 
 def detect_auto_reason(
@@ -48,7 +48,7 @@ def detect_auto_reason(
     """
     address = (from_address or "").strip().lower()
     local = address.split("@", 1)[0]
-    null_path = re.fullmatch(r"\s*<\s*>\s*", _first(headers, "return-path")) is not None
+    null_path = re.fullmatch(r"\s*<\s*>\s*", first_header_value(headers, "return-path")) is not None
     if is_bounce is None:
         is_bounce = _headers_say_bounce(headers, local, null_path)
     if is_bounce:
@@ -61,7 +61,7 @@ def detect_auto_reason(
 
 
 def _header_value(headers: Mapping[str, Sequence[str]], name: str) -> str:
-    return _first(headers, name).strip().lower()
+    return first_header_value(headers, name).strip().lower()
 
 
 def _headers_say_bounce(headers: Mapping[str, Sequence[str]], local: str, null_path: bool) -> bool:
@@ -70,7 +70,7 @@ def _headers_say_bounce(headers: Mapping[str, Sequence[str]], local: str, null_p
     return (
         "report-type=delivery-status" in content_type
         or bool(headers.get("x-failed-recipients"))
-        or (local in _BOUNCE_LOCALPARTS and null_path)
+        or (local in BOUNCE_LOCALPARTS and null_path)
     )
 
 

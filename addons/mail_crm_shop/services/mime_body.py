@@ -9,8 +9,8 @@ from email.message import Message
 from html.parser import HTMLParser
 from mimetypes import guess_extension
 
-from .mime_headers import _PARSE_ERRORS, _first, _raw_headers
-from .mime_text import _unescape, decode_bytes, decode_header_text
+from .mime_headers import PARSE_ERRORS, first_header_value, raw_headers
+from .mime_text import decode_bytes, decode_header_text, unescape_surrogates
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,16 +59,17 @@ def html_to_text(html: str) -> str:
         parser.feed(html)
         parser.close()
         text = "".join(parser.parts)
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         text = re.sub(r"<[^>]*>", " ", html)
     lines = (" ".join(line.split()) for line in text.splitlines())
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _param(part: Message, name: str, header: str = "content-type") -> str | None:
+def content_type_param(part: Message, name: str, header: str = "content-type") -> str | None:
+    """A parameter of Content-Type (or ``header``), RFC 2231 decoded, or None."""
     try:
         value = part.get_param(name, header=header)
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return None
     if isinstance(value, tuple):  # RFC 2231 (charset, language, value)
         try:
@@ -77,7 +78,7 @@ def _param(part: Message, name: str, header: str = "content-type") -> str | None
                 raw.encode("latin-1", "surrogateescape") if isinstance(raw, str) else bytes(raw),
                 charset,
             )
-        except _PARSE_ERRORS:
+        except PARSE_ERRORS:
             return str(value[-1])
     return value if value is None else str(value)
 
@@ -91,7 +92,7 @@ def _payload_bytes(part: Message) -> bytes:
                 sub.as_bytes(policy=policy.compat32) if isinstance(sub, Message) else b""
                 for sub in payload
             )
-        except _PARSE_ERRORS:
+        except PARSE_ERRORS:
             return str(payload).encode("utf-8", "surrogateescape")
     data = part.get_payload(decode=True)
     if data is None:
@@ -103,10 +104,10 @@ def _given_filename(part: Message) -> str | None:
     """The file name the sender gave (Content-Disposition or Content-Type ``name``)."""
     try:
         name = part.get_filename()
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         name = None
     if not isinstance(name, str) or not name.strip():
-        name = _param(part, "name")
+        name = content_type_param(part, "name")
     if not isinstance(name, str) or not name.strip():
         return None
     name = re.sub(r"[\\/\x00-\x1f]+", "_", decode_header_text(name)).strip(" .")
@@ -121,7 +122,7 @@ def _filename(part: Message, index: int, content_type: str, content_id: str | No
         inner = part.get_payload()
         subject = ""
         if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-            subject = decode_header_text(_first(_raw_headers(inner[0]), "subject"))
+            subject = decode_header_text(first_header_value(raw_headers(inner[0]), "subject"))
         stem = re.sub(r"[\\/:*?\"<>|\x00-\x1f]+", "_", subject).strip(" ._")[:80]
         return f"{stem or f'message-{index}'}.eml"
     textual = content_type.startswith(("text/", "message/"))
@@ -141,7 +142,7 @@ class _Body:
     attachments: list[Attachment]
 
 
-def _walk(msg: Message) -> _Body:
+def collect_body(msg: Message) -> _Body:
     """Collect body texts and attachments, depth first, in document order."""
     body = _Body([], [], [])
     stack = [msg]
@@ -154,9 +155,12 @@ def _walk(msg: Message) -> _Body:
                 stack[0:0] = list(part.get_payload())
                 continue
             content_type = "text/plain"  # broken multipart (no boundary): show it as text
-        headers = _raw_headers(part)
-        disposition = _first(headers, "content-disposition").split(";", 1)[0].strip().lower()
-        content_id = _unescape(_first(headers, "content-id")).strip().strip("<>").strip() or None
+        headers = raw_headers(part)
+        disposition = (
+            first_header_value(headers, "content-disposition").split(";", 1)[0].strip().lower()
+        )
+        raw_content_id = unescape_surrogates(first_header_value(headers, "content-id"))
+        content_id = raw_content_id.strip().strip("<>").strip() or None
         is_body_text = (
             content_type in ("text/plain", "text/html")
             and disposition != "attachment"
@@ -164,7 +168,7 @@ def _walk(msg: Message) -> _Body:
         )
         data = _payload_bytes(part)
         if is_body_text:
-            text = decode_bytes(data, _param(part, "charset"))
+            text = decode_bytes(data, content_type_param(part, "charset"))
             text = text.replace("\r\n", "\n").replace("\r", "\n")
             (body.html if content_type == "text/html" else body.text).append(text)
             continue

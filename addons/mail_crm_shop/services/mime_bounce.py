@@ -9,9 +9,9 @@ import re
 from dataclasses import dataclass
 from email.message import Message
 
-from .mime_auto import _BOUNCE_LOCALPARTS
-from .mime_body import Attachment, _param
-from .mime_headers import _addresses, _first, normalize_message_id
+from .mime_auto import BOUNCE_LOCALPARTS
+from .mime_body import Attachment, content_type_param
+from .mime_headers import first_header_value, normalize_message_id, parse_addresses
 from .mime_text import decode_bytes
 
 _DSN_FIELD_RE = re.compile(rb"^([A-Za-z-]+)[ \t]*:[ \t]*(.*)$", re.MULTILINE)
@@ -45,7 +45,7 @@ def _dsn_recipients(data: bytes) -> list[tuple[str, str]]:
     return result
 
 
-def _report(
+def read_delivery_report(
     msg: Message,
     headers: dict[str, list[str]],
     from_address: str | None,
@@ -54,7 +54,7 @@ def _report(
     """Tell bounces from other delivery reports and collect what failed."""
     is_dsn = False
     if msg.get_content_type() == "multipart/report":
-        is_dsn = (_param(msg, "report-type") or "").strip().lower() == "delivery-status"
+        is_dsn = (content_type_param(msg, "report-type") or "").strip().lower() == "delivery-status"
     entries: list[tuple[str, str]] = []
     message_id = None
     for attachment in attachments:
@@ -65,14 +65,16 @@ def _report(
             match = _RETURNED_ID_RE.search(head)
             message_id = normalize_message_id(decode_bytes(match.group(1))) if match else None
     failed = [address for address, action in entries if action == "failed"]
-    failed += [address for _name, address in _addresses(headers.get("x-failed-recipients", []))]
+    failed += [
+        address for _name, address in parse_addresses(headers.get("x-failed-recipients", []))
+    ]
     local = (from_address or "").split("@", 1)[0]
-    null_path = re.fullmatch(r"\s*<\s*>\s*", _first(headers, "return-path")) is not None
+    null_path = re.fullmatch(r"\s*<\s*>\s*", first_header_value(headers, "return-path")) is not None
     if is_dsn:
         # a report whose recipients were all delayed/delivered/relayed is no bounce
         is_bounce = bool(failed) or not entries
     else:
-        is_bounce = bool(failed) or (local in _BOUNCE_LOCALPARTS and null_path)
+        is_bounce = bool(failed) or (local in BOUNCE_LOCALPARTS and null_path)
     return _Report(
         is_dsn=is_dsn,
         is_bounce=is_bounce,

@@ -8,11 +8,11 @@ from email.errors import MessageError
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
-from .mime_text import _unescape, decode_header_text
+from .mime_text import decode_header_text, unescape_surrogates
 
 _MESSAGE_ID_RE = re.compile(r"<([^<>]+)>")
 _ADDRESS_RE = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+$")
-_PARSE_ERRORS = (
+PARSE_ERRORS = (
     MessageError,
     ValueError,
     TypeError,
@@ -31,11 +31,11 @@ _PARSE_ERRORS = (
 
 def normalize_message_id(value: str | None) -> str | None:
     """Return the first Message-ID of ``value`` as ``<id@host>`` (no spaces), or None."""
-    ids = _message_ids(value)
+    ids = normalize_message_ids(value)
     return ids[0] if ids else None
 
 
-def _message_ids(value: str | None) -> tuple[str, ...]:
+def normalize_message_ids(value: str | None) -> tuple[str, ...]:
     """All Message-IDs of a header value, normalised, in order, without repeats."""
     if not value:
         return ()
@@ -53,11 +53,12 @@ def _message_ids(value: str | None) -> tuple[str, ...]:
 # -- headers ----------------------------------------------------------------------------
 
 
-def _raw_headers(msg: Message) -> dict[str, list[str]]:
+def raw_headers(msg: Message) -> dict[str, list[str]]:
+    """Map each lower-case header name to its raw values in order; unreadable: empty."""
     headers: dict[str, list[str]] = {}
     try:
         items = list(msg.raw_items())
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         items = []
     for name, value in items:
         if isinstance(name, str):
@@ -67,31 +68,33 @@ def _raw_headers(msg: Message) -> dict[str, list[str]]:
     return headers
 
 
-def _first(headers: dict[str, list[str]], name: str) -> str:
+def first_header_value(headers: dict[str, list[str]], name: str) -> str:
+    """The first raw value of header ``name`` (lower-case), or ``""`` if it is missing."""
     values = headers.get(name)
     return values[0] if values else ""
 
 
-def _addresses(values: list[str]) -> list[tuple[str, str]]:
+def parse_addresses(values: list[str]) -> list[tuple[str, str]]:
     """(decoded name, lower-case address) pairs; unreadable entries are dropped."""
     try:
         pairs = getaddresses([re.sub(r"\r?\n[ \t]*", " ", v) for v in values])
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         pairs = []
     result = []
     for name, address in pairs:
-        address = _unescape(address).strip().strip("<>").lower()
+        address = unescape_surrogates(address).strip().strip("<>").lower()
         if _ADDRESS_RE.match(address):
             result.append((decode_header_text(name), address))
     return result
 
 
-def _parse_date(value: str) -> datetime | None:
+def parse_header_date(value: str) -> datetime | None:
+    """The timezone-aware date of a Date header (UTC if it has none); None if unreadable."""
     if not value:
         return None
     try:
         parsed = parsedate_to_datetime(re.sub(r"\s+", " ", value).strip())
-    except (*_PARSE_ERRORS, OverflowError):
+    except (*PARSE_ERRORS, OverflowError):
         return None
     if parsed is None:
         return None

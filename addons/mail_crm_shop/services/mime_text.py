@@ -46,7 +46,7 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
     return data.decode("latin-1")
 
 
-def _unescape(text: str) -> str:
+def unescape_surrogates(text: str) -> str:
     """Turn the stdlib's surrogate-escaped raw bytes back into real characters."""
     if not any("\udc80" <= ch <= "\udcff" for ch in text):
         return text
@@ -94,11 +94,11 @@ def decode_header_text(value: str | None) -> str:
         decoded = _decode_word(match.group(2), match.group(3))
         if decoded is None:  # broken word: keep it verbatim
             flush()
-            out.append(_unescape(between) + match.group(0))
+            out.append(unescape_surrogates(between) + match.group(0))
         else:
             if between and not (pending and between.isspace()):
                 flush()  # text between words; whitespace between two words is dropped
-                out.append(_unescape(between))
+                out.append(unescape_surrogates(between))
             charset = match.group(1)
             if pending and _codec(charset) != _codec(pending_charset):
                 flush()
@@ -106,6 +106,6 @@ def decode_header_text(value: str | None) -> str:
             pending_charset = charset
         position = match.end()
     flush()
-    out.append(_unescape(text[position:]))
+    out.append(unescape_surrogates(text[position:]))
     result = "".join(out)
     return "".join(ch for ch in result if ch >= " " or ch == "\t").strip()

@@ -57,7 +57,7 @@ from decimal import Decimal
 
 from .matching_index import CandidateIndex
 from .matching_normalise import name_tokens
-from .matching_scoring import _collective, score_candidate
+from .matching_scoring import collective_match, score_candidate
 from .matching_types import Candidate, Evidence, MatchResult, MatchSettings, Proposal
 from .payments import BankTransaction
 
@@ -151,7 +151,7 @@ def _ranked_proposals(
         )
         for cid in _retrieve(txn, index, references, {**learned, **payers}, settings)
     ]
-    collective = _collective(txn, index, references, payers, settings, learned)
+    collective = collective_match(txn, index, references, payers, settings, learned)
     if collective is not None:
         proposals.append(collective)
     proposals = [p for p in proposals if p.score > 0]

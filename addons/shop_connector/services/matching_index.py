@@ -12,13 +12,13 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from .matching_normalise import (
-    _NOT_ALNUM,
-    _alnum,
-    _digit_keys,
-    _norm_email,
-    _norm_iban,
-    _ocr,
+    NOT_ALNUM,
+    alnum_key,
+    digit_keys,
     name_tokens,
+    norm_email,
+    norm_iban,
+    ocr_key,
     payer_name_key,
 )
 from .matching_types import POINTS, Candidate, Evidence
@@ -65,14 +65,14 @@ class CandidateIndex:
         refs = [("order", cand.reference, 3), ("invoice", cand.invoice_number, 3)]
         refs += [("shop order", ref, MIN_SHOP_REF) for ref in dict.fromkeys(cand.shop_refs)]
         for label, ref, shortest in refs:
-            key = _alnum(ref or "")
+            key = alnum_key(ref or "")
             if len(key) < shortest or (cand.id, label) in self.exact.get(key, ()):
                 continue
             self.exact[key].append((cand.id, label))
-            for mangled in {_ocr(key), *_digit_keys(key)} - {key}:
+            for mangled in {ocr_key(key), *digit_keys(key)} - {key}:
                 self.mangled[mangled].append((cand.id, label))
         if cand.structured_ref:
-            self.structured[_alnum(cand.structured_ref)].append(cand.id)
+            self.structured[alnum_key(cand.structured_ref)].append(cand.id)
         self.by_amount[(cand.currency, cand.amount_due)].append(cand.id)
         if cand.partner_id is not None:
             self.by_amount_partner[(cand.currency, cand.amount_due, cand.partner_id)].append(
@@ -80,9 +80,9 @@ class CandidateIndex:
             )
             self.by_partner[cand.partner_id].append(cand.id)
             for iban in cand.partner_ibans:
-                self.by_iban[_norm_iban(iban)].add(cand.partner_id)
+                self.by_iban[norm_iban(iban)].add(cand.partner_id)
             for email in cand.partner_emails:
-                self.by_email[_norm_email(email)].add(cand.partner_id)
+                self.by_email[norm_email(email)].add(cand.partner_id)
             for name in cand.partner_names:
                 tokens = name_tokens(name)
                 if tokens:
@@ -103,7 +103,7 @@ class CandidateIndex:
         for i in range(len(tokens)):
             window = ""
             for j in range(i, min(i + WINDOW, len(tokens))):
-                window += _NOT_ALNUM.sub("", tokens[j])
+                window += NOT_ALNUM.sub("", tokens[j])
                 if len(window) < 3:
                     continue
                 text = " ".join(tokens[i : j + 1])
@@ -111,9 +111,9 @@ class CandidateIndex:
                     offer(cand_id, "structured_reference", f"creditor reference {text}")
                 for cand_id, label in self.exact.get(window, ()):
                     offer(cand_id, "reference_exact", f"{label} number {text} in the purpose")
-                keys = {_ocr(window)}
+                keys = {ocr_key(window)}
                 if window.isdigit():  # the number without its prefix or leading zeros
-                    keys |= _digit_keys(window)
+                    keys |= digit_keys(window)
                 for key in keys:
                     hits = self.mangled.get(key, ())
                     if key != window:
@@ -140,8 +140,8 @@ class CandidateIndex:
     ) -> dict[int, str]:
         """Partners the payer is known as, with how we know (IBAN / e-mail)."""
         partners: dict[int, str] = {}
-        iban = _norm_iban(txn.counterparty_iban)
-        email = _norm_email(txn.counterparty_email)
+        iban = norm_iban(txn.counterparty_iban)
+        email = norm_email(txn.counterparty_email)
         if iban:
             for pid in self.by_iban.get(iban, ()):
                 partners[pid] = f"IBAN {iban} is on the customer"

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 _OCR = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2",
                       "S": "5", "B": "8", "G": "6"})  # fmt: skip
-_NOT_ALNUM = re.compile(r"[^0-9A-Z]")
+NOT_ALNUM = re.compile(r"[^0-9A-Z]")
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _NAME_NOISE = frozenset(
     ("gmbh", "kg", "ag", "ug", "ohg", "gbr", "ev", "co", "mbh", "herr", "frau", "herrn",
@@ -28,15 +28,17 @@ _LEGAL_FORMS = frozenset(
 _DOTTED = re.compile(r"\b(?:[a-z]\.\s*){2,}")
 
 
-def _alnum(text: str) -> str:
-    return _NOT_ALNUM.sub("", text.upper())
+def alnum_key(text: str) -> str:
+    """``text`` upper-cased, keeping only ``A-Z`` and ``0-9``."""
+    return NOT_ALNUM.sub("", text.upper())
 
 
-def _ocr(key: str) -> str:
+def ocr_key(key: str) -> str:
+    """``key`` with letters that look like digits (``O`` → ``0``, ``S`` → ``5``…) made digits."""
     return key.translate(_OCR)
 
 
-def _digit_keys(key: str) -> set[str]:
+def digit_keys(key: str) -> set[str]:
     """The number part of a reference, as written and without leading zeros."""
     digits = _NOT_DIGIT.sub("", key)
     keys = set()
@@ -96,7 +98,7 @@ def name_similarity(payer: str, customer: str) -> float:
 
 def rf_is_valid(reference: str) -> bool:
     """ISO 11649 creditor reference check (``RF`` + 2 check digits, mod 97 == 1)."""
-    ref = _alnum(reference)
+    ref = alnum_key(reference)
     if not re.fullmatch(r"RF\d{2}[0-9A-Z]{1,21}", ref):
         return False
     moved = ref[4:] + ref[:4]
@@ -104,9 +106,11 @@ def rf_is_valid(reference: str) -> bool:
     return int(number) % 97 == 1
 
 
-def _norm_iban(iban: str) -> str:
+def norm_iban(iban: str) -> str:
+    """``iban`` without spaces, in upper case."""
     return iban.replace(" ", "").upper()
 
 
-def _norm_email(email: str) -> str:
+def norm_email(email: str) -> str:
+    """``email`` without surrounding whitespace, in lower case."""
     return email.strip().lower()

@@ -173,7 +173,7 @@ def score_candidate(
     )
 
 
-def _collective(
+def collective_match(
     txn: BankTransaction,
     index: CandidateIndex,
     references: dict[int, Evidence],
